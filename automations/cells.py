@@ -1,0 +1,169 @@
+"""Turn what staff type into cells into typed values, or a plain-language reason why not.
+
+Pure functions: every parser takes the raw cell value (str, number, date, datetime,
+time, bool or None, as a sheet backend returns it) and returns a typed value or
+raises CellValueError whose message can go straight into a row's Status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+
+from dateutil import parser as dateparser
+from email_validator import EmailNotValidError, validate_email
+
+CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
+
+# Spreadsheet serial day 0 (Google Sheets and Excel since 1900-03-01 agree on it).
+SERIAL_EPOCH = dt.date(1899, 12, 30)
+_PLAUSIBLE_SERIALS = range(1, 2_958_466)  # up to 9999-12-31
+
+
+class CellValueError(ValueError):
+    """A cell holds something that cannot be read as the expected kind of value."""
+
+
+def text(value: CellValue) -> str:
+    """Return the cell as trimmed text ('' for blank); numbers keep their plain form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def is_blank(value: CellValue) -> bool:
+    """True for an empty or whitespace-only cell."""
+    return text(value) == ""
+
+
+def _quote(value: CellValue) -> str:
+    shown = text(value)
+    return f'"{shown[:40]}…"' if len(shown) > 40 else f'"{shown}"'
+
+
+def parse_date(value: CellValue) -> dt.date:
+    """Read a date typed as 3/4/2026, 2026-03-04, March 4, 2026, or a sheet serial number."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise CellValueError(f"{_quote(value)} is not a date")
+    if isinstance(value, int | float):
+        if int(value) in _PLAUSIBLE_SERIALS:
+            return SERIAL_EPOCH + dt.timedelta(days=int(value))
+        raise CellValueError(f"{_quote(value)} is not a date")
+    raw = text(value)
+    if not raw:
+        raise CellValueError("is blank")
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw):
+        try:
+            return dt.date.fromisoformat("-".join(part.zfill(2) for part in raw.split("-")))
+        except ValueError:
+            raise CellValueError(f"{_quote(raw)} is not a real date") from None
+    # Parse twice with different defaults: a part that changes was not typed.
+    try:
+        first = dateparser.parse(raw, default=dt.datetime(2001, 1, 1), dayfirst=False)
+        second = dateparser.parse(raw, default=dt.datetime(2002, 2, 2), dayfirst=False)
+    except (ValueError, OverflowError):
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", raw):
+            raise CellValueError(f"{_quote(raw)} is not a real date") from None
+        raise CellValueError(
+            f"{_quote(raw)} is not a date (write it like 3/4/2026 or 2026-03-04)"
+        ) from None
+    if first.date() != second.date():
+        raise CellValueError(f"{_quote(raw)} needs a day, a month and a year")
+    return first.date()
+
+
+_TIME_12H = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?\s*m?\.?", re.IGNORECASE)
+_TIME_24H = re.compile(r"(\d{1,2})[:.h](\d{2})(?::(\d{2}))?")
+
+
+def parse_time(value: CellValue) -> dt.time:
+    """Read a time typed as 6 PM, 6:30pm, 18:00, or a sheet day fraction."""
+    if isinstance(value, dt.datetime):
+        return value.time().replace(second=0, microsecond=0)
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    if isinstance(value, bool):
+        raise CellValueError(f"{_quote(value)} is not a time")
+    if isinstance(value, int | float):
+        fraction = float(value) % 1 if value >= 1 else float(value)
+        if 0 <= fraction < 1:
+            minutes = round(fraction * 24 * 60)
+            if minutes < 24 * 60:
+                return dt.time(minutes // 60, minutes % 60)
+        raise CellValueError(f"{_quote(value)} is not a time")
+    raw = text(value)
+    if not raw:
+        raise CellValueError("is blank")
+    lowered = raw.lower()
+    if lowered in {"noon", "12 noon"}:
+        return dt.time(12, 0)
+    if match := _TIME_12H.fullmatch(raw):
+        hour, minute = int(match[1]), int(match[2] or 0)
+        if not 1 <= hour <= 12 or minute > 59:
+            raise CellValueError(f"{_quote(raw)} is not a real time")
+        hour = hour % 12 + (12 if match[3].lower() == "p" else 0)
+        return dt.time(hour, minute)
+    if match := _TIME_24H.fullmatch(raw):
+        hour, minute = int(match[1]), int(match[2])
+        if hour > 23 or minute > 59:
+            raise CellValueError(f"{_quote(raw)} is not a real time")
+        return dt.time(hour, minute)
+    raise CellValueError(f"{_quote(raw)} is not a time (write it like 6 PM, 6:30pm or 18:00)")
+
+
+_YES = {"yes", "y", "true", "x", "✓", "✔", "si", "sí", "1", "cancelled", "canceled"}
+_NO = {"no", "n", "false", "0", "-"}
+
+
+def parse_yes_no(value: CellValue, *, default: bool) -> bool:
+    """Read Yes/No (also y/n, true/false, x, sí); blank gives the default."""
+    if isinstance(value, bool):
+        return value
+    raw = text(value).lower()
+    if not raw:
+        return default
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise CellValueError(f"{_quote(value)} is not Yes or No")
+
+
+def parse_email(value: CellValue) -> str:
+    """Return a normalised email address or explain why it is not one."""
+    raw = text(value)
+    if not raw:
+        raise CellValueError("is blank")
+    if any(ch in raw for ch in "\r\n\t,;<>"):
+        raise CellValueError(f"{_quote(raw)} is not a valid email address")
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError:
+        raise CellValueError(f"{_quote(raw)} is not a valid email address") from None
+    return result.normalized
+
+
+def parse_link(value: CellValue) -> str:
+    """Return an http(s) link; anything else (javascript:, data:, typos) is refused."""
+    raw = text(value)
+    if not raw:
+        raise CellValueError("is blank")
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or " " in raw:
+        raise CellValueError(f"{_quote(raw)} is not a web link (it must start with https://)")
+    return raw
+
+
+def mask_email(address: str) -> str:
+    """Hide most of an address for logs: maria@example.org -> m***@example.org."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

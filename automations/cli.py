@@ -1,0 +1,262 @@
+"""The command line: parse, build the context, call the runner, turn errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from automations.backends import open_mailer, open_spreadsheet
+from automations.config import DEFAULT_CONFIG, Settings, load_settings
+from automations.demo import create_missing_workbooks, init_demo
+from automations.errors import AutomationError, ConfigError
+from automations.jobs import Job, registry
+from automations.languages import Language
+from automations.ledger import Ledger
+from automations.lock import RunLock
+from automations.render import Renderer
+from automations.runner import Runner
+
+log = logging.getLogger("automations")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+DESCRIPTION = """\
+Scheduled jobs for the LAUSD–UTLA MOU on support for immigrant students and families.
+They read the staff spreadsheets, send invitations and reminders, and write the
+outcome of every row back next to it."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'"{value}" is not a date like 2026-03-04') from None
+
+
+def _jobs_epilog() -> str:
+    lines = ["jobs:"]
+    lines += [f"  {job.name:<20} {job.summary}" for job in registry().values()]
+    lines += [
+        "",
+        "exit codes: 0 all good; 1 some rows or messages failed; 2 usage or configuration "
+        "error; 75 another run holds the lock",
+    ]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for jobs.py."""
+    parser = argparse.ArgumentParser(
+        prog="jobs.py",
+        description=DESCRIPTION,
+        epilog=_jobs_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help=f"configuration file (default: {DEFAULT_CONFIG})",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every message sent")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("list", help="the jobs, their schedules, and when each last ran")
+
+    run = commands.add_parser("run", help="plan and execute a job (or all)")
+    run.add_argument("job", metavar="JOB|all", help="a job name or 'all'")
+    run.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent and written; do neither"
+    )
+    run.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
+
+    preview = commands.add_parser(
+        "preview", help="write every message a job would send as .html/.txt/.eml + index.html"
+    )
+    preview.add_argument("job", metavar="JOB", help="a job name")
+    preview.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
+    preview.add_argument(
+        "--out", type=Path, default=Path("preview"), help="folder for the files (default: preview)"
+    )
+
+    commands.add_parser(
+        "check",
+        help="validate config, spreadsheets, tabs, columns and templates; one line per problem",
+    )
+
+    init = commands.add_parser("init", help="write a self-contained demo setup")
+    init.add_argument(
+        "--demo", type=Path, required=True, metavar="DIR", help="folder for jobs.toml + workbooks"
+    )
+    return parser
+
+
+def _select(name: str, settings: Settings) -> list[Job]:
+    jobs = registry()
+    if name == "all":
+        return [job for job in jobs.values() if settings.job(job.name).enabled]
+    if name not in jobs:
+        raise ConfigError(f"unknown job '{name}'; jobs are: {', '.join(jobs)}, or 'all'")
+    return [jobs[name]]
+
+
+def _settings(path: Path, today: dt.date | None = None) -> Settings:
+    settings = load_settings(path)
+    for job in registry().values():
+        if settings.job(job.name).enabled:
+            job.options(settings)  # validate every job's options before anything runs
+    if settings.create_demo_when_missing and settings.sheets_backend == "workbook":
+        create_missing_workbooks(settings, today or dt.datetime.now(settings.timezone).date())
+    return settings
+
+
+def _runner(settings: Settings, ledger: Ledger) -> Runner:
+    return Runner(
+        settings,
+        lambda name: open_spreadsheet(settings, name),
+        open_mailer(settings),
+        ledger,
+        Renderer(settings.templates_dir),
+        clock=lambda: dt.datetime.now(dt.UTC),
+    )
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print each job, its schedules and its last run."""
+    settings = _settings(args.config)
+    ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
+    for job in registry().values():
+        config = settings.job(job.name)
+        schedules = ", ".join(str(s) for s in config.schedules) or "not scheduled"
+        last = ledger.last_run(job.name)
+        ran = f"last ran {last.finished_at}: {last.summary}" if last else "never ran"
+        state = "" if config.enabled else " (disabled)"
+        print(f"{job.name}{state}\n  {job.summary}\n  schedule: {schedules}\n  {ran}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one job or all of them."""
+    settings = _settings(args.config, args.today)
+    jobs = _select(args.job, settings)
+    if args.dry_run:
+        ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
+        runner = _runner(settings, ledger)
+        results = [runner.run(job, args.today, dry_run=True) for job in jobs]
+        return max((r.exit_code for r in results), default=EXIT_OK)
+    with RunLock(settings.state_dir / "jobs.lock"):
+        ledger = Ledger(settings.state_dir / "ledger.sqlite3")
+        runner = _runner(settings, ledger)
+        try:
+            results = [runner.run(job, args.today) for job in jobs]
+        finally:
+            runner.mailer.close()
+            ledger.close()
+    print(runner.mailer.summary())
+    return max((r.exit_code for r in results), default=EXIT_OK)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Write a job's messages to files without sending anything."""
+    settings = _settings(args.config, args.today)
+    (job,) = _select(args.job, settings)
+    ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
+    files = _runner(settings, ledger).preview(job, args.today, args.out)
+    messages = sum(1 for f in files if f.suffix == ".eml")
+    print(f"{job.name}: {messages} message(s) previewed; open {args.out / 'index.html'}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Report every problem with config, spreadsheets and templates; exit 1 if any."""
+    settings = _settings(args.config)
+    problems: list[str] = []
+    warnings: list[str] = []
+    jobs = [j for j in registry().values() if settings.job(j.name).enabled]
+    wanted: dict[str, dict[str, object]] = {}
+    for job in jobs:
+        for sheet, specs in job.tabs(settings).items():
+            for spec in specs:
+                wanted.setdefault(sheet, {})[spec.name] = spec
+    for sheet, specs in wanted.items():
+        try:
+            spreadsheet = open_spreadsheet(settings, sheet)
+            tables = spreadsheet.read(list(specs.values()))  # type: ignore[arg-type]
+        except AutomationError as err:
+            problems.append(str(err))
+            continue
+        for table in tables.values():
+            for header in table.sensitive_headers:
+                warnings.append(
+                    f"spreadsheet {spreadsheet.describe()}, tab '{table.title}': column "
+                    f"'{header}' looks like immigration-status data; remove it from shared "
+                    "sheets (the jobs never read it)"
+                )
+    renderer = Renderer(settings.templates_dir)
+    if "en" not in renderer.languages:
+        problems.append(f"templates: no English folder in {settings.templates_dir}")
+    for job in jobs:
+        for message in job.samples(settings, job.options(settings)):
+            for code in sorted(renderer.languages):
+                if not renderer.has(code, message.template):
+                    if code != "en":
+                        warnings.append(
+                            f"templates: {code}/{message.template} is missing; "
+                            f"{code} recipients get English"
+                        )
+                    else:
+                        problems.append(f"templates: en/{message.template} is missing")
+                    continue
+                try:
+                    renderer.render(message.template, Language(code, code), message.context)
+                except AutomationError as err:
+                    problems.append(f"templates: {err}")
+    for line in warnings:
+        print(f"warning: {line}")
+    for line in problems:
+        print(f"problem: {line}")
+    if not problems:
+        print(
+            f"OK: {settings.path} ({len(jobs)} jobs, {len(wanted)} spreadsheets, templates in "
+            f"{', '.join(sorted(renderer.languages))})"
+        )
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a demo setup into a folder."""
+    config = init_demo(args.demo, dt.date.today())
+    print(f"Demo written to {args.demo}. Next: python jobs.py --config {config} run all")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "preview": cmd_preview,
+    "check": cmd_check,
+    "init": cmd_init,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except AutomationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

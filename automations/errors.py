@@ -1,0 +1,51 @@
+"""Errors a user can act on. The CLI prints them as one line; nothing else is caught there."""
+
+
+class AutomationError(Exception):
+    """Root of every error whose message tells a person what is wrong and how to fix it."""
+
+    exit_code = 1
+
+
+class ConfigError(AutomationError):
+    """The configuration file is missing, unreadable or has a bad value."""
+
+    exit_code = 2
+
+
+class SheetError(AutomationError):
+    """A spreadsheet, tab or required column cannot be used; the job sends nothing."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        spreadsheet: str = "",
+        tab: str = "",
+        column: str = "",
+    ) -> None:
+        where = ", ".join(
+            part
+            for part in (
+                f"spreadsheet {spreadsheet}" if spreadsheet else "",
+                f"tab '{tab}'" if tab else "",
+                f"column '{column}'" if column else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+        self.spreadsheet, self.tab, self.column = spreadsheet, tab, column
+
+
+class MailError(AutomationError):
+    """The mail backend cannot send at all (not a single recipient's rejection)."""
+
+
+class TemplateProblem(AutomationError):
+    """A template is missing or fails to render."""
+
+
+class LockHeld(AutomationError):
+    """Another run holds the lock for this configuration."""
+
+    exit_code = 75

@@ -1,0 +1,33 @@
+"""The jobs, one module each, and the registry the CLI and runner use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from automations.config import Settings
+from automations.plan import JobInput, Message, Plan
+from automations.sheets.contract import TabSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job: which tabs it reads, how it plans, its options and sample messages."""
+
+    name: str
+    summary: str
+    default_schedule: str
+    tabs: Callable[[Settings], Mapping[str, Sequence[TabSpec]]]
+    options: Callable[[Settings], Any]
+    plan: Callable[[JobInput], Plan]
+    # Messages with made-up data, one per template, for `check` and tests.
+    samples: Callable[[Settings, Any], list[Message]]
+
+
+def registry() -> dict[str, Job]:
+    """Every job by name, in the order `run all` runs them."""
+    from automations.jobs import committee_invites
+
+    jobs = [committee_invites.JOB]
+    return {job.name: job for job in jobs}

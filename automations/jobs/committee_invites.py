@@ -1,0 +1,736 @@
+"""Job committee-invites (MOU 2.0): the joint committee's quarterly meetings.
+
+Invitations with a calendar invite, updates when a meeting changes, cancellations,
+reminders; roster-composition and quarter-coverage alerts to the co-chairs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+
+from automations.cells import (
+    parse_date,
+    parse_email,
+    parse_link,
+    parse_time,
+    parse_yes_no,
+)
+from automations.config import Options, Settings
+from automations.jobs import Job
+from automations.jobs.rows import (
+    RowProblem,
+    choose_language,
+    duplicates,
+    error_status,
+    field,
+    key_part,
+    message_key,
+    plural,
+    row_ref,
+    rows_phrase,
+    write,
+)
+from automations.languages import ENGLISH, Language
+from automations.plan import (
+    Action,
+    Attendee,
+    InviteSpec,
+    JobInput,
+    Message,
+    Plan,
+    StatusCell,
+)
+from automations.quarters import quarters
+from automations.sheets.contract import Column, Row, RowRef, TabSpec
+
+NAME = "committee-invites"
+SHEET = "committee"
+GROUPS = ("District", "UTLA", "Parent")
+NEEDED = {"District": 3, "UTLA": 3, "Parent": 2}
+# Fields whose change sends an update, with the words staff and members see.
+WATCHED = ("date", "start", "end", "location", "online_link")
+FIELD_WORDS = {
+    "date": "date",
+    "start": "start time",
+    "end": "end time",
+    "location": "place",
+    "online_link": "online link",
+}
+
+MEMBERS = TabSpec(
+    "Members",
+    (
+        Column("Name", required=True),
+        Column("Email", required=True),
+        Column("Group", required=True),
+        Column("Appointed By"),
+        Column("Language"),
+        Column("Active"),
+        Column("Status", owned=True),
+    ),
+    key="Email",
+    fingerprint=("Name",),
+)
+MEETINGS = TabSpec(
+    "Meetings",
+    (
+        Column("Meeting ID"),
+        Column("Date", required=True),
+        Column("Start Time", required=True),
+        Column("End Time"),
+        Column("Location"),
+        Column("Online Link"),
+        Column("Agenda"),
+        Column("Cancelled"),
+        Column("Invite Sent", owned=True),
+        Column("Invite Version", owned=True),
+        Column("Reminder Sent", owned=True),
+        Column("Responses", owned=True),
+        Column("Status", owned=True),
+    ),
+    key="Meeting ID",
+    fingerprint=("Date", "Start Time"),
+)
+
+
+@dataclass(frozen=True)
+class CommitteeOptions:
+    """Lead times and who gets the committee's alerts."""
+
+    invite_lead_days: int
+    reminder_days: int
+    quarter_alert_days: int
+    meeting_minutes: int
+    co_chairs: tuple[str, ...]
+
+
+def options(settings: Settings) -> CommitteeOptions:
+    """Read [jobs.committee-invites] (every key optional)."""
+    reader = Options(settings, NAME)
+    result = CommitteeOptions(
+        invite_lead_days=reader.integer("invite_lead_days", 21, minimum=1, maximum=365),
+        reminder_days=reader.integer("reminder_days", 2, minimum=0, maximum=60),
+        quarter_alert_days=reader.integer("quarter_alert_days", 30, minimum=1, maximum=92),
+        meeting_minutes=reader.integer("meeting_minutes", 90, minimum=15, maximum=600),
+        co_chairs=reader.addresses("co_chairs"),
+    )
+    reader.finish()
+    return result
+
+
+def tabs(settings: Settings) -> Mapping[str, Sequence[TabSpec]]:
+    """The committee spreadsheet's Members and Meetings tabs."""
+    return {SHEET: (MEMBERS, MEETINGS)}
+
+
+# -- members and roster -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """An active committee member who can be mailed."""
+
+    name: str
+    email: str
+    group: str
+    appointed_by: str
+    language: Language
+
+
+def _group(value: str, column: str, allowed: Sequence[str]) -> str:
+    for option in allowed:
+        if value.strip().casefold() == option.casefold():
+            return option
+    raise RowProblem(f'{column} "{value}" is not {", ".join(allowed[:-1])} or {allowed[-1]}')
+
+
+def read_members(job: JobInput, plan: Plan) -> list[Member]:
+    """Active, mailable members; every row gets a status saying how it is used."""
+    table = job.table(SHEET, "Members")
+    assert table is not None
+    doubled = duplicates(table, lambda r: r.text("Email"))
+    members: list[Member] = []
+    seen: set[str] = set()
+    for row in table:
+        ref = row_ref(MEMBERS, row)
+        try:
+            if not row.text("Name"):
+                raise RowProblem("Name is blank")
+            email = field(row, "Email", parse_email)
+            group = _group(row.text("Group"), "Group", GROUPS)
+            appointed = ""
+            notes: list[str] = []
+            if row.text("Appointed By"):
+                appointed = _group(row.text("Appointed By"), "Appointed By", ("District", "UTLA"))
+            elif group == "Parent":
+                notes.append(
+                    "Appointed By is blank (a parent member is appointed by District or UTLA)"
+                )
+            active = field(row, "Active", parse_yes_no, default=True)
+        except RowProblem as problem:
+            plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
+            plan.skipped += 1
+            continue
+        if not active:
+            plan.writes.append(write(SHEET, ref, "Status", "Inactive: not invited"))
+            continue
+        language = choose_language(row.text("Language"), job.languages)
+        if language.note:
+            notes.append(language.note)
+        key = email.casefold()
+        if key in doubled:
+            notes.append(f"the same email is on {rows_phrase(doubled[key])}; mailed once")
+        status = f"Active: invitations in {language.used.name}"
+        if notes:
+            status = f"{status}. Check: {'; '.join(notes)}"
+        plan.writes.append(write(SHEET, ref, "Status", status))
+        if key in seen:
+            continue
+        seen.add(key)
+        members.append(Member(row.text("Name"), email, group, appointed, language.used))
+    return members
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Counts of active members against 3 District / 3 UTLA / 2 parents."""
+
+    counts: Mapping[str, int]
+    parents_by: Mapping[str, int]
+    problems: tuple[str, ...]
+    fingerprint: str
+
+
+def check_roster(members: Sequence[Member]) -> Roster:
+    """Compare the active roster with the MOU's composition rule."""
+    counts = Counter(m.group for m in members)
+    parents_by = Counter(m.appointed_by or "nobody" for m in members if m.group == "Parent")
+    problems: list[str] = []
+    for group in GROUPS:
+        label = "parent" if group == "Parent" else f"{group} member"
+        if counts[group] != NEEDED[group]:
+            problems.append(f"{plural(counts[group], label)} active, {NEEDED[group]} needed")
+    if counts["Parent"] and (parents_by["District"] != 1 or parents_by["UTLA"] != 1):
+        problems.append(
+            "one parent must be appointed by the District and one by UTLA "
+            f"(now: {parents_by['District']} by District, {parents_by['UTLA']} by UTLA"
+            + (f", {parents_by['nobody']} not recorded" if parents_by["nobody"] else "")
+            + ")"
+        )
+    basis = "|".join(sorted(f"{m.email.casefold()}:{m.group}:{m.appointed_by}" for m in members))
+    return Roster(
+        dict(counts),
+        dict(parents_by),
+        tuple(problems),
+        hashlib.sha256(basis.encode()).hexdigest()[:12],
+    )
+
+
+# -- meetings -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting row read and checked."""
+
+    row: Row
+    ref: RowRef
+    id: str
+    start: dt.datetime
+    end: dt.datetime
+    location: str
+    online_link: str
+    agenda: str
+    cancelled: bool
+
+    def snapshot(self) -> dict[str, str]:
+        """What recipients know about the meeting, to detect changes later."""
+        return {
+            "date": self.start.date().isoformat(),
+            "start": self.start.strftime("%H:%M"),
+            "end": self.end.strftime("%H:%M"),
+            "location": self.location,
+            "online_link": self.online_link,
+        }
+
+    def context(self) -> dict[str, Any]:
+        """Template variables describing the meeting."""
+        return {
+            "id": self.id,
+            "start": self.start,
+            "end": self.end,
+            "location": self.location,
+            "online_link": self.online_link,
+            "agenda": self.agenda,
+        }
+
+
+def _meeting_id(row: Row, taken: set[str]) -> str:
+    """Staff-readable ID derived from the row, so a crashed run picks the same one again."""
+    base = f"CM-{row.text('Date')}-{row.text('Start Time')}"
+    try:
+        base = f"CM-{parse_date(row['Date']):%Y%m%d}"
+        if base.casefold() in taken:
+            base = f"{base}-{parse_time(row['Start Time']):%H%M}"
+    except ValueError:
+        pass
+    return base
+
+
+def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
+    """Meetings whose rows are usable; bad rows get an Error status."""
+    table = job.table(SHEET, "Meetings")
+    assert table is not None
+    zone = job.settings.timezone
+    doubled = duplicates(table, lambda r: r.text("Meeting ID"))
+    taken = {row.text("Meeting ID").casefold() for row in table if row.text("Meeting ID")}
+    meetings: list[Meeting] = []
+    for row in table:
+        ident = row.text("Meeting ID")
+        ref = row_ref(MEETINGS, row)
+        if not ident:
+            ident = _meeting_id(row, taken)
+            taken.add(ident.casefold())
+            ref = row_ref(MEETINGS, row, ident)
+            plan.writes.append(write(SHEET, ref, "Meeting ID", ident))
+        try:
+            if ident.casefold() in doubled:
+                raise RowProblem(
+                    f"Meeting ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
+                    "give each meeting its own ID (neither was sent)"
+                )
+            day = field(row, "Date", parse_date)
+            start_time = field(row, "Start Time", parse_time)
+            start = dt.datetime.combine(day, start_time, zone)
+            if row.text("End Time"):
+                end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
+                if end <= start:
+                    raise RowProblem(
+                        f'End Time "{row.text("End Time")}" is not after the Start Time'
+                    )
+            else:
+                end = start + dt.timedelta(minutes=minutes)
+            link = field(row, "Online Link", parse_link) if row.text("Online Link") else ""
+            cancelled = field(row, "Cancelled", parse_yes_no, default=False)
+        except RowProblem as problem:
+            plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
+            plan.skipped += 1
+            continue
+        meetings.append(
+            Meeting(
+                row,
+                ref,
+                ident,
+                start,
+                end,
+                row.text("Location"),
+                link,
+                row.text("Agenda"),
+                cancelled,
+            )
+        )
+    return meetings
+
+
+# -- planning -----------------------------------------------------------------
+
+
+def _domain(settings: Settings) -> str:
+    return parseaddr(settings.mail.organizer)[1].rpartition("@")[2] or "mou.invalid"
+
+
+def _invite(
+    meeting: Meeting, sequence: int, method: str, members: Sequence[Member], settings: Settings
+) -> InviteSpec:
+    return InviteSpec(
+        uid=f"{meeting.id}.committee@{_domain(settings)}",
+        sequence=sequence,
+        method=method,
+        start=meeting.start,
+        end=meeting.end,
+        summary="District–UTLA Immigrant Support Committee meeting",
+        location=meeting.location,
+        url=meeting.online_link,
+        description=meeting.agenda,
+        attendees=tuple(Attendee(m.email, m.name) for m in members),
+    )
+
+
+def _previous(snapshot: Mapping[str, str], zone: dt.tzinfo) -> dict[str, Any]:
+    day = dt.date.fromisoformat(snapshot["date"])
+    return {
+        "start": dt.datetime.combine(day, dt.time.fromisoformat(snapshot["start"]), zone),
+        "end": dt.datetime.combine(day, dt.time.fromisoformat(snapshot["end"]), zone),
+        "location": snapshot["location"],
+        "online_link": snapshot["online_link"],
+    }
+
+
+def _recipients(job: JobInput, prefix: str) -> set[str]:
+    """Addresses (casefolded) that got a message whose key starts with `prefix`."""
+    return {key_part(key, -1).casefold() for key in job.history.sent_with_prefix(prefix)}
+
+
+def plan(job: JobInput) -> Plan:
+    """Plan invitations, updates, cancellations, reminders and alerts for the committee."""
+    result = Plan()
+    opts: CommitteeOptions = job.options
+    settings = job.settings
+    members = read_members(job, result)
+    roster = check_roster(members)
+    meetings = read_meetings(job, result, opts.meeting_minutes)
+    by_email = {m.email.casefold(): m for m in members}
+    roster_note = f" Roster problem: {'; '.join(roster.problems)}." if roster.problems else ""
+    alert_to = opts.co_chairs or ((settings.mail.admin,) if settings.mail.admin else ())
+
+    for meeting in meetings:
+        entity = f"meeting:{meeting.id}"
+        state = job.history.state(entity)
+        day = meeting.start.date()
+        status: str | None = None
+        note = roster_note if day >= job.today and not meeting.cancelled else ""
+        prefix = message_key(NAME, meeting.id)
+        if state is None:
+            if meeting.cancelled:
+                status = "Cancelled; no invitations were sent"
+            elif day < job.today:
+                status = "Past: not invited"
+            elif day > settings.agreement_end:
+                status = (
+                    f"Not sent: the meeting is after the agreement ends "
+                    f"({settings.agreement_end:%Y-%m-%d})"
+                )
+            elif (day - job.today).days > opts.invite_lead_days:
+                opens = day - dt.timedelta(days=opts.invite_lead_days)
+                status = f"Scheduled: invitations go out on {opens:%Y-%m-%d}"
+            elif not members:
+                status = "Not sent: no active members with a valid email on the Members tab"
+            else:
+                result.actions.append(
+                    _request_action(job, meeting, members, 0, None, note, first=True)
+                )
+        else:
+            sequence = int(state["sequence"])
+            was_cancelled = bool(state.get("cancelled"))
+            sent_to = _recipients(job, f"{prefix}/request/")
+            if meeting.cancelled and not was_cancelled:
+                result.actions.append(_cancel_action(job, meeting, sent_to, by_email, sequence + 1))
+            elif meeting.cancelled:
+                status = f"Cancelled: cancellation sent to {plural(len(sent_to), 'member')}"
+            elif day < job.today:
+                status = None  # a past meeting keeps its last status
+            else:
+                snapshot = meeting.snapshot()
+                changed = [f for f in WATCHED if state.get(f) != snapshot[f]] or (
+                    ["date"] if was_cancelled else []
+                )
+                if changed:
+                    previous = _previous(state, settings.timezone)
+                    result.actions.append(
+                        _request_action(
+                            job, meeting, members, sequence + 1, (changed, previous), note
+                        )
+                    )
+                else:
+                    current = _recipients(job, f"{prefix}/request/{sequence}/")
+                    late = [m for m in members if m.email.casefold() not in current]
+                    if late:
+                        result.actions.append(
+                            _request_action(job, meeting, members, sequence, None, note, only=late)
+                        )
+                    else:
+                        status = (
+                            f"Invitation sent to {plural(len(current), 'member')} "
+                            f"(version {sequence + 1})"
+                        )
+                        if meeting.row.text("Reminder Sent"):
+                            status += "; reminder sent"
+                        status += note
+                    due = day - dt.timedelta(days=opts.reminder_days)
+                    if (
+                        opts.reminder_days
+                        and due <= job.today <= day
+                        and not meeting.row.text("Reminder Sent")
+                    ):
+                        reminded = [m for m in members if m.email.casefold() in current]
+                        if reminded:
+                            result.actions.append(_reminder_action(job, meeting, reminded, note))
+        if status is not None:
+            result.writes.append(write(SHEET, meeting.ref, "Status", status))
+        if day > settings.agreement_end and state is None:
+            result.problems.append(f"meeting {meeting.id} is after the agreement ends")
+
+    if roster.problems:
+        result.problems.append(f"roster problem: {'; '.join(roster.problems)}")
+        if alert_to:
+            result.actions.append(_roster_alert(job, roster, alert_to))
+        else:
+            result.problems.append(
+                f"no co-chairs to alert: set jobs.{NAME}.co_chairs or mail.admin in the config"
+            )
+    result.actions.extend(_quarter_alerts(job, meetings, alert_to, result))
+    return result
+
+
+def _request_action(
+    job: JobInput,
+    meeting: Meeting,
+    members: Sequence[Member],
+    sequence: int,
+    change: tuple[list[str], dict[str, Any]] | None,
+    note: str,
+    *,
+    first: bool = False,
+    only: Sequence[Member] | None = None,
+) -> Action:
+    """An invitation (first, to late members) or an update (with what changed)."""
+    prefix = message_key(NAME, meeting.id)
+    ever = _recipients(job, f"{prefix}/request/")
+    targets = list(only if only is not None else members)
+    invite = _invite(meeting, sequence, "REQUEST", members, job.settings)
+    messages = []
+    for member in targets:
+        is_update = change is not None and member.email.casefold() in ever
+        messages.append(
+            Message(
+                key=message_key(NAME, meeting.id, "request", sequence, member.email.casefold()),
+                template="committee_update" if is_update else "committee_invite",
+                language=member.language,
+                to=(member.email,),
+                context={
+                    "name": member.name,
+                    "meeting": meeting.context(),
+                    "changes": change[0] if change else [],
+                    "previous": change[1] if change else {},
+                },
+                invite=invite,
+            )
+        )
+    total = len(members)
+    if change is not None:
+        words = ", ".join(FIELD_WORDS[f] for f in change[0])
+        status = (
+            f"Update sent to {plural(total, 'member')}: {words} changed (version {sequence + 1})"
+        )
+        description = f"update of meeting {meeting.id} ({words} changed)"
+    elif only is not None:
+        status = (
+            f"Invitation sent to {plural(total, 'member')} (version {sequence + 1}); "
+            f"{plural(len(targets), 'member')} added since"
+        )
+        description = f"invitation to {plural(len(targets), 'new member')} for meeting {meeting.id}"
+    else:
+        status = f"Invitation sent to {plural(total, 'member')} (version {sequence + 1})"
+        description = f"invitation for meeting {meeting.id} on {meeting.start:%Y-%m-%d}"
+    writes = [
+        write(SHEET, meeting.ref, "Invite Version", sequence + 1),
+        write(SHEET, meeting.ref, "Status", status + note),
+    ]
+    if first:
+        writes.insert(
+            0, write(SHEET, meeting.ref, "Invite Sent", job.now.isoformat(timespec="minutes"))
+        )
+    return Action(
+        description=description,
+        messages=messages,
+        on_success=writes,
+        status=StatusCell(SHEET, meeting.ref),
+        state=(
+            f"meeting:{meeting.id}",
+            {**meeting.snapshot(), "sequence": sequence, "cancelled": False},
+        ),
+    )
+
+
+def _cancel_action(
+    job: JobInput,
+    meeting: Meeting,
+    sent_to: set[str],
+    by_email: Mapping[str, Member],
+    sequence: int,
+) -> Action:
+    """A cancellation to everyone who was ever sent an invitation for the meeting."""
+    recipients = [
+        by_email.get(email) or Member("", email, "", "", ENGLISH) for email in sorted(sent_to)
+    ]
+    invite = _invite(meeting, sequence, "CANCEL", recipients, job.settings)
+    messages = [
+        Message(
+            key=message_key(NAME, meeting.id, "cancel", sequence, member.email.casefold()),
+            template="committee_cancel",
+            language=member.language,
+            to=(member.email,),
+            context={"name": member.name, "meeting": meeting.context()},
+            invite=invite,
+        )
+        for member in recipients
+    ]
+    return Action(
+        description=f"cancellation of meeting {meeting.id}",
+        messages=messages,
+        on_success=[
+            write(SHEET, meeting.ref, "Invite Version", sequence + 1),
+            write(
+                SHEET,
+                meeting.ref,
+                "Status",
+                f"Cancelled: cancellation sent to {plural(len(recipients), 'member')}",
+            ),
+        ],
+        status=StatusCell(SHEET, meeting.ref),
+        state=(
+            f"meeting:{meeting.id}",
+            {**meeting.snapshot(), "sequence": sequence, "cancelled": True},
+        ),
+    )
+
+
+def _reminder_action(
+    job: JobInput, meeting: Meeting, members: Sequence[Member], note: str
+) -> Action:
+    """A reminder a few days before, once per member."""
+    messages = [
+        Message(
+            key=message_key(NAME, meeting.id, "reminder", member.email.casefold()),
+            template="committee_reminder",
+            language=member.language,
+            to=(member.email,),
+            context={"name": member.name, "meeting": meeting.context()},
+        )
+        for member in members
+    ]
+    return Action(
+        description=f"reminder for meeting {meeting.id}",
+        messages=messages,
+        on_success=[
+            write(SHEET, meeting.ref, "Reminder Sent", job.now.isoformat(timespec="minutes")),
+            write(
+                SHEET,
+                meeting.ref,
+                "Status",
+                f"Reminder sent to {plural(len(members), 'member')}{note}",
+            ),
+        ],
+        status=StatusCell(SHEET, meeting.ref),
+    )
+
+
+def _roster_alert(job: JobInput, roster: Roster, alert_to: Sequence[str]) -> Action:
+    """Tell the co-chairs once per change of roster that it breaks the 3/3/2 rule."""
+    context = {
+        "problems": list(roster.problems),
+        "counts": {g: roster.counts.get(g, 0) for g in GROUPS},
+        "needed": NEEDED,
+        "parents_by": {s: roster.parents_by.get(s, 0) for s in ("District", "UTLA")},
+    }
+    return Action(
+        description="roster alert to the co-chairs",
+        messages=[
+            Message(
+                key=message_key(NAME, "roster-alert", roster.fingerprint, address.casefold()),
+                template="committee_roster_alert",
+                language=ENGLISH,
+                to=(address,),
+                context=context,
+            )
+            for address in alert_to
+        ],
+    )
+
+
+def _quarter_alerts(
+    job: JobInput, meetings: Sequence[Meeting], alert_to: Sequence[str], result: Plan
+) -> list[Action]:
+    """Alert the co-chairs once when a quarter nears its end with no meeting scheduled."""
+    opts: CommitteeOptions = job.options
+    settings = job.settings
+    actions = []
+    for quarter in quarters(settings.agreement_start, settings.agreement_end, settings.quarters):
+        if not quarter.end - dt.timedelta(days=opts.quarter_alert_days) <= job.today <= quarter.end:
+            continue
+        if any(m.start.date() in quarter and not m.cancelled for m in meetings):
+            continue
+        result.problems.append(f"no meeting scheduled in {quarter.label} (ends {quarter.end})")
+        if not alert_to:
+            continue
+        actions.append(
+            Action(
+                description=f"no-meeting alert for {quarter.label}",
+                messages=[
+                    Message(
+                        key=message_key(NAME, "quarter-alert", quarter.label, address.casefold()),
+                        template="committee_quarter_alert",
+                        language=ENGLISH,
+                        to=(address,),
+                        context={
+                            "quarter": {
+                                "label": quarter.label,
+                                "start": quarter.start,
+                                "end": quarter.end,
+                            },
+                            "days_left": (quarter.end - job.today).days,
+                        },
+                    )
+                    for address in alert_to
+                ],
+            )
+        )
+    return actions
+
+
+def samples(settings: Settings, opts: CommitteeOptions) -> list[Message]:
+    """One message per template with made-up data, for `check`."""
+    zone = settings.timezone
+    start = dt.datetime(2027, 3, 3, 18, 0, tzinfo=zone)
+    meeting = {
+        "id": "CM-20270303",
+        "start": start,
+        "end": start + dt.timedelta(minutes=90),
+        "location": "Beaudry Building, Room 1-100",
+        "online_link": "https://example.org/join",
+        "agenda": "1. Welcome\n2. Updates",
+    }
+    previous = {**meeting, "start": start - dt.timedelta(hours=1), "location": "Room 2"}
+    base: dict[str, Any] = {"name": "Ana", "meeting": meeting, "changes": [], "previous": {}}
+    contexts = {
+        "committee_invite": base,
+        "committee_update": {**base, "changes": ["start", "location"], "previous": previous},
+        "committee_cancel": base,
+        "committee_reminder": base,
+        "committee_roster_alert": {
+            "problems": ["2 UTLA members active, 3 needed"],
+            "counts": {"District": 3, "UTLA": 2, "Parent": 2},
+            "needed": NEEDED,
+            "parents_by": {"District": 1, "UTLA": 1},
+        },
+        "committee_quarter_alert": {
+            "quarter": {
+                "label": "2027 Q1",
+                "start": dt.date(2027, 1, 1),
+                "end": dt.date(2027, 3, 31),
+            },
+            "days_left": 20,
+        },
+    }
+    return [
+        Message(f"sample/{template}", template, ENGLISH, ("sample@example.org",), context)
+        for template, context in contexts.items()
+    ]
+
+
+JOB = Job(
+    name=NAME,
+    summary="Joint committee (MOU 2.0): meeting invitations, updates, cancellations, "
+    "reminders, roster and quarter checks",
+    default_schedule="daily at 07:00",
+    tabs=tabs,
+    options=options,
+    plan=plan,
+    samples=samples,
+)

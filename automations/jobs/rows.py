@@ -1,0 +1,115 @@
+"""Helpers every planner shares: message keys, row references, statuses, languages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import quote, unquote
+
+from automations.cells import CellValueError, text
+from automations.languages import ENGLISH, Language, parse_language
+from automations.sheets.contract import CellWrite, Row, RowRef, TabSpec
+
+T = TypeVar("T")
+
+
+def message_key(*parts: object) -> str:
+    """A stable message key from its parts (job, entity, occasion, recipient)."""
+    return "/".join(quote(str(part), safe="@.:-_") for part in parts)
+
+
+def key_part(key: str, index: int) -> str:
+    """Part `index` of a key made by message_key (unquoted)."""
+    return unquote(key.split("/")[index])
+
+
+def row_ref(spec: TabSpec, row: Row, key: str | None = None) -> RowRef:
+    """Refer to `row` by its key; a row whose key is blank also carries a fingerprint."""
+    assert spec.key is not None
+    value = key if key is not None else row.text(spec.key)
+    fingerprint: tuple[tuple[str, str], ...] = ()
+    if not row.text(spec.key):
+        fingerprint = tuple((column, row.text(column)) for column in spec.fingerprint)
+    return RowRef(spec.name, value, fingerprint)
+
+
+def write(sheet: str, ref: RowRef, column: str, value: str | int | float | None) -> CellWrite:
+    """A cell write for column `column` of the row `ref`."""
+    return CellWrite(sheet, ref, column, value)
+
+
+class RowProblem(Exception):
+    """A row cannot be used; the message becomes its Status."""
+
+
+def field(row: Row, column: str, parse: Callable[..., T], **kwargs: object) -> T:
+    """Parse one cell, turning a parse error into a RowProblem that names the column."""
+    try:
+        return parse(row[column], **kwargs)
+    except CellValueError as err:
+        raise RowProblem(f"{column} {err}") from None
+
+
+def error_status(problem: object) -> str:
+    """The status for a row skipped because of `problem`."""
+    return f"Error: {problem}"
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The language a recipient asked for and the one their mail will be written in."""
+
+    wanted: Language | None
+    used: Language
+    raw: str
+
+    @property
+    def note(self) -> str:
+        """Plain words for the row status when the wish could not be met ('' when it was)."""
+        if self.raw and self.wanted is None:
+            return f'sent in English: "{self.raw}" is not a language we recognise'
+        if self.wanted is not None and self.wanted.code != self.used.code:
+            return f"sent in English: no {self.wanted.name} template yet"
+        return ""
+
+
+def choose_language(
+    raw: str, available: Iterable[str], template: str | None = None
+) -> LanguageChoice:
+    """Pick the recipient's language when templates exist for it, else English."""
+    del template  # the language folders are complete sets; kept for call-site clarity
+    raw = raw.strip()
+    if not raw:
+        return LanguageChoice(ENGLISH, ENGLISH, raw)
+    wanted = parse_language(raw)
+    if wanted is None:
+        return LanguageChoice(None, ENGLISH, raw)
+    used = wanted if wanted.code in set(available) else ENGLISH
+    return LanguageChoice(wanted, used, raw)
+
+
+def duplicates(rows: Iterable[Row], value: Callable[[Row], str]) -> dict[str, list[int]]:
+    """Values (case-insensitive) used by more than one row, with their row numbers."""
+    seen: dict[str, list[int]] = {}
+    for row in rows:
+        key = value(row).casefold()
+        if key:
+            seen.setdefault(key, []).append(row.number)
+    return {key: numbers for key, numbers in seen.items() if len(numbers) > 1}
+
+
+def rows_phrase(numbers: list[int]) -> str:
+    """'rows 3 and 7' / 'rows 3, 7 and 9'."""
+    shown = [str(n) for n in numbers]
+    return "rows " + (", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0])
+
+
+def plural(count: int, word: str) -> str:
+    """'1 member' / '3 members'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def cell_text(value: object) -> str:
+    """Text of a raw value (re-exported for planners)."""
+    return text(value)  # type: ignore[arg-type]

@@ -1,0 +1,294 @@
+"""The SQLite ledger: intent before a send, outcome after, write-backs until written.
+
+It is what makes reruns, crashes and overlapping runs safe: a key recorded as sent
+is never sent again, a key left at "intent" by a crash is resolved (or reported as
+uncertain) instead of being sent blindly, and cell writes that could not reach the
+sheet are kept here and written on the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from automations.errors import AutomationError
+from automations.plan import History
+from automations.sheets.contract import CellWrite, RowRef
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sends (
+        key TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        recipients INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('intent', 'sent', 'failed', 'rejected', 'uncertain')),
+        detail TEXT NOT NULL DEFAULT '',
+        provider_id TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX sends_job_state ON sends (job, state);
+    CREATE TABLE pending_writes (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        spreadsheet TEXT NOT NULL,
+        tab TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        column_name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX pending_writes_job ON pending_writes (job);
+    CREATE TABLE entity_state (
+        job TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (job, entity)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        dry_run INTEGER NOT NULL,
+        sent INTEGER NOT NULL,
+        skipped INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """What the ledger knows about one message key."""
+
+    key: str
+    state: str
+    message_id: str
+    detail: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A cell write recorded after its sends, not yet confirmed in the sheet."""
+
+    id: int
+    write: CellWrite
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run of a job."""
+
+    job: str
+    finished_at: str
+    dry_run: bool
+    sent: int
+    skipped: int
+    failed: int
+    summary: str
+
+
+class LedgerError(AutomationError):
+    """The ledger database cannot be opened or is damaged."""
+
+
+class Ledger:
+    """Durable record of sends, pending write-backs, entity snapshots and runs."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        try:
+            if read_only and not path.exists():
+                self._db = sqlite3.connect(":memory:")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            raise LedgerError(f"cannot open the ledger {path}: {err}") from err
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # executescript commits, so each migration carries its own BEGIN/COMMIT.
+            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    # -- sends ---------------------------------------------------------------
+
+    def record(self, key: str) -> SendRecord | None:
+        """The ledger's record of `key`, if any."""
+        row = self._db.execute(
+            "SELECT key, state, message_id, detail, updated_at FROM sends WHERE key = ?", (key,)
+        ).fetchone()
+        return SendRecord(*row) if row else None
+
+    def intent(
+        self, key: str, job: str, message_id: str, recipients: int, now: dt.datetime
+    ) -> None:
+        """Record that `key` is about to be sent (committed before the send starts)."""
+        stamp = now.isoformat()
+        self._db.execute(
+            "INSERT INTO sends (key, job, message_id, recipients, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'intent', ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET state = 'intent', message_id = excluded.message_id,"
+            " updated_at = excluded.updated_at",
+            (key, job, message_id, recipients, stamp, stamp),
+        )
+
+    def outcome(
+        self, key: str, state: str, now: dt.datetime, detail: str = "", provider_id: str = ""
+    ) -> None:
+        """Record how the send of `key` ended: sent, failed, rejected or uncertain."""
+        self._db.execute(
+            "UPDATE sends SET state = ?, detail = ?, provider_id = ?, updated_at = ? WHERE key = ?",
+            (state, detail, provider_id, now.isoformat(), key),
+        )
+
+    def forget(self, key: str) -> None:
+        """Drop a record (an intent that provably never reached the mailer)."""
+        self._db.execute("DELETE FROM sends WHERE key = ?", (key,))
+
+    def uncertain(self, job: str | None = None) -> list[SendRecord]:
+        """Sends whose outcome is unknown: left for a person to check, never resent."""
+        query = (
+            "SELECT key, state, message_id, detail, updated_at FROM sends WHERE state = 'uncertain'"
+        )
+        rows = self._db.execute(query + (" AND job = ?" if job else ""), (job,) if job else ())
+        return [SendRecord(*row) for row in rows]
+
+    def history(self, job: str) -> History:
+        """Everything a planner may know about past runs of `job`."""
+        sent = frozenset(
+            row[0]
+            for row in self._db.execute(
+                "SELECT key FROM sends WHERE job = ? AND state = 'sent'", (job,)
+            )
+        )
+        states = {
+            entity: json.loads(data)
+            for entity, data in self._db.execute(
+                "SELECT entity, data FROM entity_state WHERE job = ?", (job,)
+            )
+        }
+        return History(sent, states)
+
+    # -- completed actions and write-back -------------------------------------
+
+    def complete(
+        self,
+        job: str,
+        writes: Iterable[CellWrite],
+        state: tuple[str, Mapping[str, Any]] | None,
+        now: dt.datetime,
+    ) -> None:
+        """Atomically keep an action's write-backs and its entity snapshot."""
+        stamp = now.isoformat()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO pending_writes (job, spreadsheet, tab, row_key, fingerprint,"
+                " column_name, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        job,
+                        w.spreadsheet,
+                        w.row.tab,
+                        w.row.key,
+                        json.dumps(w.row.fingerprint),
+                        w.column,
+                        json.dumps(w.value),
+                        stamp,
+                    )
+                    for w in writes
+                ],
+            )
+            if state is not None:
+                entity, data = state
+                db.execute(
+                    "INSERT INTO entity_state (job, entity, data, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (job, entity) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+                    (job, entity, json.dumps(data, sort_keys=True, default=str), stamp),
+                )
+
+    def pending(self, job: str) -> list[PendingWrite]:
+        """Write-backs of `job` not yet confirmed in the sheet, oldest first."""
+        rows = self._db.execute(
+            "SELECT id, spreadsheet, tab, row_key, fingerprint, column_name, value"
+            " FROM pending_writes WHERE job = ? ORDER BY id",
+            (job,),
+        )
+        return [
+            PendingWrite(
+                ident,
+                CellWrite(
+                    spreadsheet,
+                    RowRef(tab, key, tuple(tuple(pair) for pair in json.loads(fingerprint))),
+                    column,
+                    json.loads(value),
+                ),
+            )
+            for ident, spreadsheet, tab, key, fingerprint, column, value in rows
+        ]
+
+    def written(self, ids: Iterable[int]) -> None:
+        """Forget write-backs that reached the sheet."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM pending_writes WHERE id = ?", [(i,) for i in ids])
+
+    # -- runs -----------------------------------------------------------------
+
+    def record_run(self, run: RunRecord, started: dt.datetime) -> None:
+        """Keep a finished run for `list` and for admins."""
+        self._db.execute(
+            "INSERT INTO runs (job, started_at, finished_at, dry_run, sent, skipped, failed,"
+            " summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.job,
+                started.isoformat(),
+                run.finished_at,
+                int(run.dry_run),
+                run.sent,
+                run.skipped,
+                run.failed,
+                run.summary,
+            ),
+        )
+
+    def last_run(self, job: str) -> RunRecord | None:
+        """The latest real (not dry) run of `job`."""
+        row = self._db.execute(
+            "SELECT job, finished_at, dry_run, sent, skipped, failed, summary FROM runs"
+            " WHERE job = ? AND dry_run = 0 ORDER BY id DESC LIMIT 1",
+            (job,),
+        ).fetchone()
+        return RunRecord(row[0], row[1], bool(row[2]), *row[3:]) if row else None

@@ -1,0 +1,1 @@
+"""Mail: composing MIME messages and the backends that deliver them."""

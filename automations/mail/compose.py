@@ -1,0 +1,100 @@
+"""Build the MIME message for a rendered message: text + HTML, invite parts, safe headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+
+from automations.render import Rendered
+
+
+def message_id(key: str, sender: str) -> str:
+    """A Message-ID derived only from the message key, so a resend would be recognisable."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "mou.invalid"
+    return f"<{digest}@{domain}>"
+
+
+def key_digest(key: str) -> str:
+    """A short, privacy-safe fingerprint of a message key (no addresses inside)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a message is from and to; Bcc recipients never appear in To or Cc."""
+
+    sender: str
+    to: tuple[str, ...]
+    bcc: tuple[str, ...] = ()
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for any mailer: the MIME object plus what the mailer needs."""
+
+    key: str
+    job: str
+    envelope: Envelope
+    rendered: Rendered
+    message_id: str
+    mime: EmailMessage
+    ics: bytes | None = None
+    ics_method: str | None = None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Every envelope recipient (To and Bcc)."""
+        return self.envelope.to + self.envelope.bcc
+
+
+def _strip(value: str) -> str:
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def compose(
+    *,
+    key: str,
+    job: str,
+    envelope: Envelope,
+    rendered: Rendered,
+    now: dt.datetime,
+    ics: bytes | None = None,
+    ics_method: str | None = None,
+) -> Outgoing:
+    """Assemble a multipart/alternative text + HTML message (plus calendar parts)."""
+    mime = EmailMessage(policy=SMTP)
+    mime["Subject"] = _strip(rendered.subject)
+    mime["From"] = _strip(envelope.sender)
+    mime["To"] = ", ".join(_strip(a) for a in envelope.to)
+    if envelope.bcc:
+        # Kept in the outbox copy so an admin sees who it went to; SMTP strips it.
+        mime["Bcc"] = ", ".join(str(Address(addr_spec=a)) for a in envelope.bcc)
+    if envelope.reply_to:
+        mime["Reply-To"] = _strip(envelope.reply_to)
+    ident = message_id(key, envelope.sender)
+    mime["Message-ID"] = ident
+    mime["Date"] = format_datetime(now)
+    mime["Auto-Submitted"] = "auto-generated"
+    mime["X-MOU-Key"] = key_digest(key)
+    mime.set_content(rendered.text, subtype="plain", charset="utf-8")
+    mime.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    if ics is not None and ics_method:
+        calendar_text = ics.decode("utf-8")
+        mime.add_alternative(
+            calendar_text, subtype="calendar", charset="utf-8", params={"method": ics_method}
+        )
+        mime.add_attachment(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": ics_method},
+        )
+    return Outgoing(key, job, envelope, rendered, ident, mime, ics, ics_method)

@@ -1,0 +1,51 @@
+"""The embedded default mailer: each message becomes one .eml file in a folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from automations.mail.backend import SendResult
+from automations.mail.compose import Outgoing, key_digest
+
+
+class OutboxMailer:
+    """Writes messages atomically (temp file then rename) as <job>-<key digest>.eml."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written = 0
+
+    def _path(self, message: Outgoing) -> Path:
+        return self.folder / f"{message.job}-{key_digest(message.key)}.eml"
+
+    def send(self, message: Outgoing) -> SendResult:
+        """Write the .eml; the rename makes it appear whole or not at all."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self._path(message)
+        handle, temp = tempfile.mkstemp(dir=self.folder, suffix=".eml.tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(message.mime.as_bytes())
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temp, target)
+        except OSError as err:
+            Path(temp).unlink(missing_ok=True)
+            return SendResult("failed", f"cannot write {target}: {err.strerror}")
+        self.written += 1
+        return SendResult("sent", provider_id=target.name)
+
+    def confirm(self, message: Outgoing) -> bool | None:
+        """The file either exists (sent) or not (never sent): never unknown."""
+        return self._path(message).exists()
+
+    def summary(self) -> str:
+        """Where the outbox is and how many messages this run put there."""
+        return (
+            f"Outbox: {self.folder} ({self.written} new message{'s' if self.written != 1 else ''})"
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""

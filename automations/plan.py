@@ -1,0 +1,130 @@
+"""What a job returns: messages to send, cells to write back, problems found. Pure data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from automations.config import Settings
+from automations.languages import Language
+from automations.sheets.contract import CellWrite, RowRef, Table
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """Someone invited to a calendar event."""
+
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class InviteSpec:
+    """A calendar invitation (or its cancellation) for one event, independent of format."""
+
+    uid: str
+    sequence: int
+    method: str  # "REQUEST" or "CANCEL"
+    start: dt.datetime
+    end: dt.datetime
+    summary: str
+    location: str = ""
+    url: str = ""
+    description: str = ""
+    attendees: tuple[Attendee, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusCell:
+    """Where to write a status about one row (used for per-recipient rejections)."""
+
+    spreadsheet: str
+    row: RowRef
+    column: str = "Status"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One email to send; `key` is stable across runs and names (job, entity, occasion, who)."""
+
+    key: str
+    template: str
+    language: Language
+    to: tuple[str, ...]
+    context: Mapping[str, Any]
+    bcc: tuple[str, ...] = ()
+    invite: InviteSpec | None = None
+    # For mass mail: which row to mark when one recipient is rejected.
+    recipient_rows: Mapping[str, StatusCell] = field(default_factory=dict)
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Every address the message goes to."""
+        return self.to + self.bcc
+
+
+@dataclass
+class Action:
+    """Messages about one row or occasion, and what to write once all of them went out."""
+
+    description: str
+    messages: list[Message]
+    on_success: list[CellWrite] = field(default_factory=list)
+    # Where to write the error when some messages could not be sent.
+    status: StatusCell | None = None
+    # Snapshot of what recipients now know about the entity, kept in the ledger.
+    state: tuple[str, Mapping[str, Any]] | None = None
+
+
+@dataclass
+class Plan:
+    """Everything a job decided, before any I/O."""
+
+    actions: list[Action] = field(default_factory=list)
+    writes: list[CellWrite] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every message of every action, in order."""
+        return [m for a in self.actions for m in a.messages]
+
+
+@dataclass(frozen=True)
+class History:
+    """What the ledger knows for one job: keys already sent and entity snapshots."""
+
+    sent: frozenset[str] = frozenset()
+    states: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def was_sent(self, key: str) -> bool:
+        """True when the message with `key` went out in an earlier run."""
+        return key in self.sent
+
+    def state(self, entity: str) -> Mapping[str, Any] | None:
+        """The snapshot recorded when the last action about `entity` completed."""
+        return self.states.get(entity)
+
+    def sent_with_prefix(self, prefix: str) -> list[str]:
+        """Keys already sent that start with `prefix`."""
+        return [key for key in self.sent if key.startswith(prefix)]
+
+
+@dataclass(frozen=True)
+class JobInput:
+    """What a planner gets: the rows, the day, the settings and what was sent before."""
+
+    tables: Mapping[str, Mapping[str, Table]]
+    today: dt.date
+    now: dt.datetime
+    settings: Settings
+    options: Any
+    history: History
+    languages: frozenset[str]
+
+    def table(self, spreadsheet: str, tab: str) -> Table | None:
+        """The table read for `tab` of `spreadsheet` (None for an absent optional tab)."""
+        return self.tables.get(spreadsheet, {}).get(tab)

@@ -1,0 +1,475 @@
+"""Execute plans: read, plan, consult the ledger, send, record, write back, log the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+
+from automations.cells import mask_email, text
+from automations.config import Settings
+from automations.errors import AutomationError, MailError, TemplateProblem
+from automations.faults import fault_point
+from automations.ical import build_ics
+from automations.jobs import Job
+from automations.ledger import Ledger, RunRecord
+from automations.mail.backend import Mailer, SendResult
+from automations.mail.compose import Envelope, Outgoing, compose
+from automations.plan import Action, JobInput, Message, Plan, StatusCell
+from automations.render import Renderer
+from automations.sheets.backend import Spreadsheet
+from automations.sheets.contract import CellWrite, RunLogEntry, Table, TabSpec, key_text
+
+log = logging.getLogger("automations")
+MAX_LISTED = 40
+
+
+@dataclass
+class JobResult:
+    """How one job's run went; `exit_code` is what the CLI returns for it."""
+
+    job: str
+    dry_run: bool = False
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    written: int = 0
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything went, 1 when anything failed or was left uncertain."""
+        return 1 if self.error or self.failed or self.uncertain else 0
+
+    def summary(self) -> str:
+        """One line: counts and the first problem."""
+        if self.dry_run:
+            counts = f"would send {self.planned}, skipped {self.skipped}"
+        else:
+            counts = f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
+            if self.uncertain:
+                counts += f", uncertain {self.uncertain}"
+        first = self.error or (self.problems[0] if self.problems else "")
+        return f"{counts}{'; ' + first if first else ''}"
+
+
+def describe_recipients(addresses: Iterable[str], limit: int = 3) -> str:
+    """Masked recipients for logs: m***@x.org, a***@y.org and 6 more."""
+    addresses = list(addresses)
+    shown = ", ".join(mask_email(a) for a in addresses[:limit])
+    return shown + (f" and {len(addresses) - limit} more" if len(addresses) > limit else "")
+
+
+class Runner:
+    """Runs jobs against the configured spreadsheets, mailer and ledger."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        spreadsheets: Callable[[str], Spreadsheet],
+        mailer: Mailer,
+        ledger: Ledger,
+        renderer: Renderer,
+        clock: Callable[[], dt.datetime],
+        out: Callable[[str], None] = print,
+    ) -> None:
+        self.settings = settings
+        self._open_spreadsheet = spreadsheets
+        self._spreadsheets: dict[str, Spreadsheet] = {}
+        self.mailer = mailer
+        self.ledger = ledger
+        self.renderer = renderer
+        self.clock = clock
+        self.out = out
+
+    def spreadsheet(self, name: str) -> Spreadsheet:
+        """The spreadsheet `name`, opened once per runner."""
+        if name not in self._spreadsheets:
+            self._spreadsheets[name] = self._open_spreadsheet(name)
+        return self._spreadsheets[name]
+
+    def _now(self, today: dt.date | None) -> dt.datetime:
+        now = self.clock().astimezone(self.settings.timezone)
+        if today is not None and today != now.date():
+            now = dt.datetime.combine(today, now.time(), self.settings.timezone)
+        return now
+
+    # -- planning -------------------------------------------------------------
+
+    def plan(self, job: Job, today: dt.date | None) -> tuple[Plan, dict[str, dict[str, Table]]]:
+        """Read the job's tabs (one read per spreadsheet) and return its plan."""
+        now = self._now(today)
+        options = job.options(self.settings)
+        tables: dict[str, dict[str, Table]] = {}
+        for sheet, specs in job.tabs(self.settings).items():
+            tables[sheet] = self.spreadsheet(sheet).read(list(specs))
+        # Write-backs from earlier runs that never reached the sheet count as done.
+        _apply(tables, (p.write for p in self.ledger.pending(job.name)))
+        job_input = JobInput(
+            tables=tables,
+            today=now.date(),
+            now=now,
+            settings=self.settings,
+            options=options,
+            history=self.ledger.history(job.name),
+            languages=self.renderer.languages,
+        )
+        return job.plan(job_input), tables
+
+    def prepare(self, job: str, message: Message, now: dt.datetime) -> Outgoing:
+        """Render and compose one message (with its .ics when it is an invitation)."""
+        rendered = self.renderer.render(message.template, message.language, message.context)
+        mail = self.settings.mail
+        ics = None
+        if message.invite is not None:
+            name, email = parseaddr(mail.organizer)
+            ics = build_ics(message.invite, (name, email), now, rendered.calendar_title or None)
+        envelope = Envelope(mail.sender, message.to, message.bcc, mail.reply_to)
+        return compose(
+            key=message.key,
+            job=job,
+            envelope=envelope,
+            rendered=rendered,
+            now=now,
+            ics=ics,
+            ics_method=message.invite.method if message.invite else None,
+        )
+
+    # -- running --------------------------------------------------------------
+
+    def run(self, job: Job, today: dt.date | None = None, dry_run: bool = False) -> JobResult:
+        """Plan and execute one job; never raises for problems a person can fix."""
+        result = JobResult(job.name, dry_run=dry_run)
+        started = self._now(today)
+        try:
+            plan, tables = self.plan(job, today)
+        except AutomationError as err:
+            result.error = str(err)
+            log.error("%s: %s", job.name, err)
+            return self._finish(job, result, started, tables={})
+        result.skipped = plan.skipped
+        result.problems.extend(plan.problems)
+        for problem in plan.problems:
+            log.warning("%s: %s", job.name, problem)
+        if dry_run:
+            self._dry_run(job, plan, result, started)
+            return self._finish(job, result, started, tables)
+        failure_writes: list[CellWrite] = []
+        try:
+            for action in plan.actions:
+                failure_writes.extend(self._execute(job.name, action, result))
+        except MailError as err:
+            result.error = f"mail: {err}"
+            log.error("%s: stopped sending: %s", job.name, err)
+        fault_point("before-write-back")
+        self._write_back(job, plan, tables, failure_writes, result, started)
+        return self._finish(job, result, started, tables)
+
+    def _execute(self, job: str, action: Action, result: JobResult) -> list[CellWrite]:
+        """Send an action's messages; on full success keep its write-backs in the ledger."""
+        problems: list[str] = []
+        extra_writes: list[CellWrite] = []
+        uncertain = 0
+        for message in action.messages:
+            outcome, detail, rejected = self._deliver(job, message, result)
+            for address, reason in rejected.items():
+                cell = message.recipient_rows.get(address)
+                if cell is not None:
+                    extra_writes.append(
+                        _status(cell, f'Error: the mail server refused "{address}": {reason}')
+                    )
+            if outcome == "uncertain":
+                uncertain += 1
+            elif outcome not in {"sent", "already"}:
+                problems.append(f"{describe_recipients(message.recipients, 1)}: {detail}")
+        if not problems and not uncertain:
+            self.ledger.complete(job, action.on_success, action.state, self._now(None))
+            return extra_writes
+        if action.status is not None:
+            total = len(action.messages)
+            if uncertain:
+                status = (
+                    f"Check: {uncertain} of {total} messages may or may not have gone out (a run "
+                    "stopped while sending); they will not be resent automatically"
+                )
+            else:
+                status = (
+                    f"Error: {len(problems)} of {total} messages not sent ({problems[0]}); "
+                    "will try again on the next run"
+                )
+            extra_writes.append(_status(action.status, status))
+        log.warning(
+            "%s: %s: %d not sent, %d uncertain", job, action.description, len(problems), uncertain
+        )
+        return extra_writes
+
+    def _deliver(
+        self, job: str, message: Message, result: JobResult
+    ) -> tuple[str, str, Mapping[str, str]]:
+        """Send one message at most once. Returns (outcome, detail, rejected recipients)."""
+        record = self.ledger.record(message.key)
+        now = self._now(None)
+        if record is not None:
+            if record.state == "sent":
+                return "already", "", {}
+            if record.state == "rejected":
+                return "rejected", record.detail, {}
+            if record.state == "uncertain":
+                result.uncertain += 1
+                return "uncertain", record.detail, {}
+        try:
+            outgoing = self.prepare(job, message, now)
+        except TemplateProblem as err:
+            result.failed += 1
+            return "failed", str(err), {}
+        if record is not None and record.state == "intent":
+            # A run stopped between recording the intent and the outcome.
+            delivered = self.mailer.confirm(outgoing)
+            if delivered is True:
+                self.ledger.outcome(message.key, "sent", now, "confirmed after an interrupted run")
+                return "already", "", {}
+            if delivered is None:
+                self.ledger.outcome(
+                    message.key, "uncertain", now, "a run stopped while sending; not resent"
+                )
+                result.uncertain += 1
+                return "uncertain", "outcome unknown", {}
+        self.ledger.intent(message.key, job, outgoing.message_id, len(outgoing.recipients), now)
+        fault_point("after-intent")
+        try:
+            sent = self.mailer.send(outgoing)
+        except MailError:
+            self.ledger.forget(message.key)
+            raise
+        fault_point("after-send")
+        self.ledger.outcome(message.key, sent.state, self._now(None), sent.detail, sent.provider_id)
+        fault_point("after-outcome")
+        if sent.state == "sent":
+            result.sent += 1
+            log.debug(
+                "%s: sent %s to %s", job, message.template, describe_recipients(message.recipients)
+            )
+        else:
+            result.failed += 1
+            log.warning(
+                "%s: %s %s to %s: %s",
+                job,
+                sent.state,
+                message.template,
+                describe_recipients(message.recipients),
+                sent.detail,
+            )
+        return sent.state, sent.detail, _rejected(sent)
+
+    def _write_back(
+        self,
+        job: Job,
+        plan: Plan,
+        tables: Mapping[str, Mapping[str, Table]],
+        failure_writes: list[CellWrite],
+        result: JobResult,
+        started: dt.datetime,
+    ) -> None:
+        """Write every status in one batch per spreadsheet, with its Run Log row."""
+        pending = self.ledger.pending(job.name)
+        current = _current_values(tables)
+        fresh = [
+            w
+            for w in [*plan.writes, *failure_writes]
+            if current.get(_cell_id(w), object()) != text(w.value)
+        ]
+        ordered = [*(p.write for p in pending), *fresh]
+        specs = {
+            name: {s.name: s for s in specs} for name, specs in job.tabs(self.settings).items()
+        }
+        entry_summary = result.summary()
+        for sheet in tables:
+            writes = _last_per_cell(w for w in ordered if w.spreadsheet == sheet)
+            run_log = RunLogEntry(
+                started,
+                job.name,
+                False,
+                result.sent,
+                result.skipped,
+                result.failed + result.uncertain,
+                entry_summary,
+            )
+            try:
+                dropped = self.spreadsheet(sheet).write(writes, specs[sheet], run_log)
+            except AutomationError as err:
+                result.error = result.error or f"write-back: {err}"
+                log.error("%s: %s (statuses are kept and written next run)", job.name, err)
+                continue
+            for write in dropped:
+                log.warning(
+                    "%s: row %s of tab '%s' is gone; its %s was not written",
+                    job.name,
+                    write.row.key or "(new)",
+                    write.row.tab,
+                    write.column,
+                )
+            result.written += len(writes) - len(dropped)
+            self.ledger.written(p.id for p in pending if p.write.spreadsheet == sheet)
+
+    def _dry_run(self, job: Job, plan: Plan, result: JobResult, started: dt.datetime) -> None:
+        """Print what would be sent and written; render every message to prove it works."""
+        history = self.ledger.history(job.name)
+        lines: list[str] = []
+        for action in plan.actions:
+            todo = [m for m in action.messages if not history.was_sent(m.key)]
+            if not todo:
+                continue
+            for message in todo:
+                try:
+                    self.renderer.render(message.template, message.language, message.context)
+                except TemplateProblem as err:
+                    result.problems.append(str(err))
+                    result.failed += 1
+            result.planned += len(todo)
+            who = describe_recipients(r for m in todo for r in m.recipients)
+            lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
+        for write in plan.writes + [w for a in plan.actions for w in a.on_success]:
+            lines.append(
+                f"  write {write.row.tab} [{write.row.key or 'new row'}] {write.column} = "
+                f"{text(write.value)[:80]!r}"
+            )
+        self.out(f"[dry run] {job.name}: nothing is sent or written")
+        for line in lines[:MAX_LISTED]:
+            self.out(line)
+        if len(lines) > MAX_LISTED:
+            self.out(f"  … and {len(lines) - MAX_LISTED} more")
+
+    def _finish(
+        self,
+        job: Job,
+        result: JobResult,
+        started: dt.datetime,
+        tables: Mapping[str, Mapping[str, Table]],
+    ) -> JobResult:
+        if not result.dry_run:
+            self.ledger.record_run(
+                RunRecord(
+                    job.name,
+                    self._now(None).isoformat(timespec="seconds"),
+                    False,
+                    result.sent,
+                    result.skipped,
+                    result.failed + result.uncertain,
+                    result.summary(),
+                ),
+                started,
+            )
+        self.out(f"{job.name}: {result.summary()}")
+        return result
+
+    # -- preview --------------------------------------------------------------
+
+    def preview(self, job: Job, today: dt.date | None, folder: Path) -> list[Path]:
+        """Write every message the job would send as .html, .txt and .eml, plus index.html."""
+        plan, _ = self.plan(job, today)
+        history = self.ledger.history(job.name)
+        now = self._now(today)
+        folder.mkdir(parents=True, exist_ok=True)
+        entries: list[str] = []
+        written: list[Path] = []
+        todo = [m for m in plan.messages if not history.was_sent(m.key)]
+        for number, message in enumerate(todo, start=1):
+            outgoing = self.prepare(job.name, message, now)
+            language = self.renderer.resolve(message.language, message.template).code
+            stem = f"{number:03d}-{message.template}-{language}"
+            for suffix, content in (
+                (".html", outgoing.rendered.html.encode("utf-8")),
+                (".txt", outgoing.rendered.text.encode("utf-8")),
+                (".eml", outgoing.mime.as_bytes()),
+            ):
+                path = folder / f"{stem}{suffix}"
+                path.write_bytes(content)
+                written.append(path)
+            entries.append(
+                f'<tr><td><a href="{stem}.html">{html.escape(outgoing.rendered.subject)}</a></td>'
+                f"<td>{language}</td><td>{html.escape(describe_recipients(message.recipients))}</td>"
+                f'<td><a href="{stem}.txt">text</a> · <a href="{stem}.eml">.eml</a></td></tr>'
+            )
+        index = folder / "index.html"
+        index.write_text(
+            '<!doctype html><html lang="en"><meta charset="utf-8">'
+            f"<title>Preview: {job.name}</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}"
+            "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
+            "padding:.4rem;text-align:left}</style>"
+            f"<h1>Preview: {job.name} ({now:%Y-%m-%d})</h1>"
+            f"<p>{len(todo)} message(s) would be sent. Nothing was sent or written.</p>"
+            "<table><tr><th>Subject</th><th>Language</th><th>To</th><th>Files</th></tr>"
+            + "".join(entries)
+            + "</table></html>\n",
+            encoding="utf-8",
+        )
+        written.append(index)
+        return written
+
+
+def _status(cell: StatusCell, value: str) -> CellWrite:
+    return CellWrite(cell.spreadsheet, cell.row, cell.column, value)
+
+
+def _rejected(result: SendResult) -> Mapping[str, str]:
+    return result.rejected
+
+
+def _cell_id(write: CellWrite) -> tuple[str, str, str, str]:
+    return (write.spreadsheet, write.row.tab, key_text(write.row.key), write.column)
+
+
+def _last_per_cell(writes: Iterable[CellWrite]) -> list[CellWrite]:
+    """Keep the last write to each cell (later knowledge wins), in first-seen order."""
+    last: dict[tuple[str, str, str, str], CellWrite] = {}
+    for write in writes:
+        last.pop(_cell_id(write), None)
+        last[_cell_id(write)] = write
+    return list(last.values())
+
+
+def _index(tables: Mapping[str, Mapping[str, Table]]) -> dict[tuple[str, str, str], list[dict]]:
+    rows: dict[tuple[str, str, str], list[dict]] = {}
+    for sheet, by_tab in tables.items():
+        for tab, table in by_tab.items():
+            key = table.spec.key
+            if key is None:
+                continue
+            for row in table.rows:
+                if row.text(key):
+                    rows.setdefault((sheet, tab, key_text(row[key])), []).append(row.values)
+    return rows
+
+
+def _current_values(tables: Mapping[str, Mapping[str, Table]]) -> dict[tuple, str]:
+    """Cell values as read (plus earlier pending writes), for dropping no-op writes."""
+    values: dict[tuple, str] = {}
+    for (sheet, tab, key), rows in _index(tables).items():
+        if len(rows) != 1:
+            continue  # duplicate keys: always write
+        for column, value in rows[0].items():
+            values[(sheet, tab, key, column)] = text(value)
+    return values
+
+
+def _apply(tables: Mapping[str, Mapping[str, Table]], writes: Iterable[CellWrite]) -> None:
+    """Apply write-backs to rows in memory, as if the sheet already showed them."""
+    index = _index(tables)
+    specs: dict[tuple[str, str], TabSpec] = {
+        (sheet, tab): table.spec
+        for sheet, by_tab in tables.items()
+        for tab, table in by_tab.items()
+    }
+    for write in writes:
+        if (write.spreadsheet, write.row.tab) not in specs:
+            continue
+        for values in index.get((write.spreadsheet, write.row.tab, key_text(write.row.key)), []):
+            values[write.column] = write.value

@@ -1,0 +1,299 @@
+"""The sheet contract: tabs and columns by human name, rows found by key, raw write-back.
+
+Everything here is pure and shared by every backend. A backend only moves grids of
+cell values in and out; matching headers, finding the header row, building rows and
+re-locating rows by key just before a write all happen here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from automations.cells import CellValue, text
+from automations.errors import SheetError
+
+RUN_LOG_TAB = "Run Log"
+RUN_LOG_HEADERS = ("When", "Job", "Dry Run", "Sent", "Skipped", "Failed", "Summary")
+# How far down a tab the header row may start (title rows above it are common).
+HEADER_SEARCH_ROWS = 10
+# Header words that suggest immigration-status data, which the tool must never read.
+SENSITIVE_HEADER = re.compile(
+    r"immigration\s*status|visa|citizen|a[\s-]?number|alien\s*(reg|no)|daca|undocumented|"
+    r"legal\s*status|green\s*card",
+    re.IGNORECASE,
+)
+
+
+def fold(name: str) -> str:
+    """Normalise a header or tab title: ignore case, surrounding and repeated spaces."""
+    return " ".join(str(name).split()).casefold()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column by its default header; required columns must exist, owned ones are ours."""
+
+    name: str
+    required: bool = False
+    owned: bool = False
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    """What a job needs from one tab: its columns, the key column and row fingerprint."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: str | None = None
+    # Columns that identify a row whose key cell is still blank (IDs filled in by us).
+    fingerprint: tuple[str, ...] = ()
+    optional: bool = False
+
+    def column(self, name: str) -> Column:
+        """Return the column spec named `name`."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Staff-chosen titles for tabs and headers, overriding the defaults (from config)."""
+
+    tabs: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def tab(self, spec_name: str) -> str:
+        """The tab title staff use for the default tab `spec_name`."""
+        return self.tabs.get(spec_name, spec_name)
+
+    def header(self, spec_name: str, column: str) -> str:
+        """The header staff use for the default column `column` of tab `spec_name`."""
+        return self.columns.get(spec_name, {}).get(column, column)
+
+
+@dataclass
+class Row:
+    """One non-blank data row: its sheet row number at read time and values by column."""
+
+    number: int
+    values: dict[str, CellValue]
+
+    def __getitem__(self, column: str) -> CellValue:
+        return self.values.get(column)
+
+    def text(self, column: str) -> str:
+        """The cell as trimmed text ('' when blank or the column is absent)."""
+        return text(self.values.get(column))
+
+
+@dataclass
+class Table:
+    """The rows of one tab, keyed by the default column names of its spec."""
+
+    spreadsheet: str
+    title: str
+    spec: TabSpec
+    rows: list[Row]
+    present: frozenset[str]
+    sensitive_headers: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """Which row a write goes to: its key, or for a row whose key is blank, its fingerprint."""
+
+    tab: str
+    key: str
+    fingerprint: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """One value to write into a tool-owned (or key) column of the row `row` refers to."""
+
+    spreadsheet: str
+    row: RowRef
+    column: str
+    value: str | int | float | None
+
+
+@dataclass(frozen=True)
+class RunLogEntry:
+    """One line of the `Run Log` tab."""
+
+    when: dt.datetime
+    job: str
+    dry_run: bool
+    sent: int
+    skipped: int
+    failed: int
+    summary: str
+
+    def cells(self) -> list[str | int]:
+        """The row as written: ISO time, job, Yes/No, counts, summary."""
+        return [
+            self.when.isoformat(timespec="seconds"),
+            self.job,
+            "Yes" if self.dry_run else "No",
+            self.sent,
+            self.skipped,
+            self.failed,
+            self.summary,
+        ]
+
+
+def find_tab(titles: Sequence[str], wanted: str) -> str | None:
+    """Return the real title of the tab matching `wanted` (case and spacing ignored)."""
+    folded = fold(wanted)
+    return next((title for title in titles if fold(title) == folded), None)
+
+
+def locate_header(
+    grid: Sequence[Sequence[CellValue]], spec: TabSpec, names: Names
+) -> tuple[int, dict[str, int]]:
+    """Find the header row (within the first rows) and map default column names to indexes.
+
+    Returns (header row index, {column: index}) for the columns present. The header
+    row is the first row holding every required header, else the first non-blank row.
+    """
+    wanted = {fold(names.header(spec.name, c.name)): c.name for c in spec.columns}
+    required = {c.name for c in spec.columns if c.required}
+    fallback: tuple[int, dict[str, int]] | None = None
+    for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        found: dict[str, int] = {}
+        for position, cell in enumerate(row):
+            column = wanted.get(fold(text(cell)))
+            if column is not None and column not in found:
+                found[column] = position
+        if required <= found.keys() and found:
+            return index, found
+        if fallback is None and any(text(cell) for cell in row):
+            fallback = (index, found)
+    return fallback or (0, {})
+
+
+def build_table(
+    spreadsheet: str, title: str, spec: TabSpec, names: Names, grid: Sequence[Sequence[CellValue]]
+) -> Table:
+    """Turn a tab's raw grid into a Table; a missing required column raises SheetError."""
+    header_index, positions = locate_header(grid, spec, names)
+    missing = [c.name for c in spec.columns if c.required and c.name not in positions]
+    if missing:
+        headers = ", ".join(f"'{names.header(spec.name, m)}'" for m in missing)
+        raise SheetError(
+            f"the header row has no {headers} column; add it (spelling and case do not matter)",
+            spreadsheet=spreadsheet,
+            tab=title,
+            column=names.header(spec.name, missing[0]),
+        )
+    header_cells = grid[header_index] if grid else []
+    sensitive = tuple(
+        text(cell) for cell in header_cells if text(cell) and SENSITIVE_HEADER.search(text(cell))
+    )
+    rows: list[Row] = []
+    # Only the spec's columns are kept: anything else (including sensitive columns)
+    # is never read past the header.
+    for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
+        values = {
+            column: raw[position] if position < len(raw) else None
+            for column, position in positions.items()
+        }
+        if any(text(v) for name, v in values.items() if not spec.column(name).owned):
+            rows.append(Row(offset, values))
+    return Table(spreadsheet, title, spec, rows, frozenset(positions), sensitive)
+
+
+def key_text(value: CellValue) -> str:
+    """Compare keys the way staff would: trimmed, case-insensitive."""
+    return text(value).casefold()
+
+
+@dataclass
+class CellPlacement:
+    """Where a tab's writes land: cells by (row index, column index), and new headers."""
+
+    cells: dict[tuple[int, int], str | int | float | None] = field(default_factory=dict)
+    new_headers: dict[int, str] = field(default_factory=dict)
+    dropped: list[CellWrite] = field(default_factory=list)
+
+
+def place_writes(
+    spec: TabSpec,
+    names: Names,
+    grid: Sequence[Sequence[CellValue]],
+    writes: Sequence[CellWrite],
+) -> CellPlacement:
+    """Re-locate every write's row by key in the grid as it is *now*, just before writing.
+
+    `grid` needs only the header row and the key and fingerprint columns to be filled;
+    indexes in the result are 0-based into that grid. Owned columns missing from the
+    header are appended after the last header cell. A write whose row is gone is dropped.
+    """
+    header_index, positions = locate_header(grid, spec, names)
+    placement = CellPlacement()
+    header = grid[header_index] if grid else []
+    next_free = max((i + 1 for i, cell in enumerate(header) if text(cell)), default=0)
+    for write in writes:
+        if write.column not in positions:
+            if not spec.column(write.column).owned:
+                placement.dropped.append(write)
+                continue
+            positions[write.column] = next_free
+            placement.new_headers[next_free] = names.header(spec.name, write.column)
+            next_free += 1
+    if spec.key is None or spec.key not in positions:
+        placement.dropped.extend(w for w in writes if w not in placement.dropped)
+        return placement
+    key_position = positions[spec.key]
+    by_key: dict[str, list[int]] = {}
+    blank_key_rows: list[int] = []
+    for index in range(header_index + 1, len(grid)):
+        row = grid[index]
+        cell = row[key_position] if key_position < len(row) else None
+        if text(cell):
+            by_key.setdefault(key_text(cell), []).append(index)
+        else:
+            blank_key_rows.append(index)
+
+    def fingerprint_rows(fingerprint: tuple[tuple[str, str], ...]) -> list[int]:
+        def matches(index: int) -> bool:
+            row = grid[index]
+            for column, expected in fingerprint:
+                position = positions.get(column)
+                cell = row[position] if position is not None and position < len(row) else None
+                if text(cell) != expected:
+                    return False
+            return True
+
+        return [i for i in blank_key_rows if matches(i)]
+
+    for write in writes:
+        if write in placement.dropped:
+            continue
+        targets = by_key.get(key_text(write.row.key), [])
+        if not targets and write.row.fingerprint:
+            targets = fingerprint_rows(write.row.fingerprint)
+            if len(targets) > 1:
+                targets = []  # ambiguous: never guess which row
+        if not targets:
+            placement.dropped.append(write)
+            continue
+        for index in targets:
+            placement.cells[(index, positions[write.column])] = write.value
+    return placement
+
+
+def columns_needed_for_placement(spec: TabSpec) -> tuple[str, ...]:
+    """The columns a backend must re-read before writing: key and fingerprint columns."""
+    return tuple(dict.fromkeys(([spec.key] if spec.key else []) + list(spec.fingerprint)))
