@@ -94,8 +94,9 @@ def parse_time(value: CellValue) -> dt.time:
     if isinstance(value, bool):
         raise CellValueError(f"{_quote(value)} is not a time")
     if isinstance(value, int | float):
-        fraction = float(value) % 1 if value >= 1 else float(value)
-        if 0 <= fraction < 1:
+        # A sheet serial date-time carries the time of day as its fraction.
+        fraction = float(value) % 1
+        if 0 <= value < _PLAUSIBLE_SERIALS.stop:
             minutes = round(fraction * 24 * 60)
             if minutes < 24 * 60:
                 return dt.time(minutes // 60, minutes % 60)

@@ -1,0 +1,5 @@
+"""Shared fixtures. Topic fixtures live in tests/fixtures/*.py, registered below."""
+
+pytest_plugins = [
+    "tests.fixtures.workbooks",
+]
