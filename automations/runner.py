@@ -336,8 +336,10 @@ class Runner:
             who = describe_recipients(r for m in todo for r in m.recipients)
             lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
         for write in plan.writes + [w for a in plan.actions for w in a.on_success]:
+            where = write.row.key or "new row"
             lines.append(
-                f"  write {write.row.tab} [{write.row.key or 'new row'}] {write.column} = "
+                f"  write {write.row.tab} [{mask_email(where) if '@' in where else where}] "
+                f"{write.column} = "
                 f"{text(write.value)[:80]!r}"
             )
         self.out(f"[dry run] {job.name}: nothing is sent or written")
