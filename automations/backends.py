@@ -21,6 +21,11 @@ def open_spreadsheet(settings: Settings, name: str) -> Spreadsheet:
     if settings.sheets_backend == "workbook":
         assert config.path is not None
         return WorkbookSpreadsheet(name, config.path, settings.names)
+    if settings.sheets_backend == "google":
+        from automations.sheets.google import open_google_spreadsheet
+
+        assert config.id is not None
+        return open_google_spreadsheet(settings, name, config.id)
     raise ConfigError(
         f'{settings.path}: sheets.backend = "{settings.sheets_backend}" is not available in '
         'this version; use "workbook"'
