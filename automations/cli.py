@@ -109,6 +109,12 @@ def _settings(path: Path, today: dt.date | None = None) -> Settings:
     for job in registry().values():
         if settings.job(job.name).enabled:
             job.options(settings)  # validate every job's options before anything runs
+            for sheet in job.tabs(settings):
+                if sheet not in settings.spreadsheets:
+                    raise ConfigError(
+                        f"{settings.path}: job {job.name} needs [sheets.spreadsheets.{sheet}]; "
+                        f"add it, or set enabled = false under [jobs.{job.name}]"
+                    )
     if settings.create_demo_when_missing and settings.sheets_backend == "workbook":
         create_missing_workbooks(settings, today or dt.datetime.now(settings.timezone).date())
     return settings
@@ -246,12 +252,18 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
-        stream=sys.stderr,
+    # Our own handler on our logger: one line per event on the current stderr (cron mails it).
+    logger = logging.getLogger("automations")
+    for handler in [h for h in logger.handlers if getattr(h, "_jobs_cli", False)]:
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
     )
+    handler._jobs_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    logger.propagate = False
     try:
         return COMMANDS[args.command](args)
     except AutomationError as err:

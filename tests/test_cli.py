@@ -1,0 +1,183 @@
+"""Every command and exit code of jobs.py, and that all of them are documented."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from automations import PROJECT_ROOT
+from automations.cli import COMMANDS, build_parser, main
+from automations.jobs import registry
+from tests.fixtures.workbooks import TODAY
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_init_demo_then_run_all_sends_invitations(tmp_path, capsys):
+    folder = tmp_path / "demo"
+    code, out, _ = cli(capsys, "init", "--demo", str(folder))
+    assert code == 0 and "run all" in out
+    code, out, err = cli(capsys, "--config", str(folder / "jobs.toml"), "run", "all")
+    assert code == 0, err
+    assert f"Outbox: {folder / 'outbox'} (8 new messages)" in out
+    code, out, _ = cli(capsys, "--config", str(folder / "jobs.toml"), "run", "all")
+    assert "(0 new messages)" in out
+
+
+def test_default_config_creates_its_demo_on_first_use(tmp_path, capsys):
+    (tmp_path / "config").mkdir()
+    shutil.copy(PROJECT_ROOT / "config" / "jobs.toml", tmp_path / "config" / "jobs.toml")
+    code, _, err = cli(capsys, "--config", str(tmp_path / "config" / "jobs.toml"), "list")
+    assert code == 0
+    assert (tmp_path / "var" / "demo" / "committee.xlsx").exists()
+    assert err.count("created demo workbooks") == 1
+
+
+def test_list_shows_jobs_schedules_and_last_run(demo, capsys):
+    code, out, _ = cli(capsys, "--config", str(demo.config), "list")
+    assert code == 0
+    assert "committee-invites" in out and "daily at 07:00" in out and "never ran" in out
+    cli(capsys, "--config", str(demo.config), "run", "committee-invites", "--today", str(TODAY))
+    _, out, _ = cli(capsys, "--config", str(demo.config), "list")
+    assert "last ran" in out and "sent 8" in out
+
+
+def test_dry_run_prints_the_plan_and_exits_0(demo, capsys):
+    code, out, _ = cli(
+        capsys, "--config", str(demo.config), "run", "all", "--dry-run", "--today", str(TODAY)
+    )
+    assert code == 0
+    assert "[dry run] committee-invites" in out and "would send 8" in out
+    assert demo.emls() == []
+
+
+def test_preview_writes_html_txt_eml_and_an_index(demo, tmp_path, capsys):
+    out_dir = tmp_path / "preview"
+    code, out, _ = cli(
+        capsys,
+        "--config",
+        str(demo.config),
+        "preview",
+        "committee-invites",
+        "--today",
+        str(TODAY),
+        "--out",
+        str(out_dir),
+    )
+    assert code == 0 and "8 message(s) previewed" in out
+    for suffix in (".html", ".txt", ".eml"):
+        assert len(list(out_dir.glob(f"*{suffix}"))) == (9 if suffix == ".html" else 8)
+    index = (out_dir / "index.html").read_text()
+    assert index.count("<tr>") == 9 and "Invitación" in index
+    assert demo.emls() == []
+
+
+def test_check_passes_on_the_demo(demo, capsys):
+    code, out, _ = cli(capsys, "--config", str(demo.config), "check")
+    assert code == 0, out
+    assert out.splitlines()[-1].startswith("OK:")
+    assert "problem:" not in out
+
+
+def remove_column(path: Path, tab: str, header: str) -> None:
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[tab]
+    for cell in sheet[1]:
+        if cell.value == header:
+            sheet.delete_cols(cell.column)
+    workbook.save(path)
+
+
+def test_check_reports_a_missing_column_and_exits_1(demo, capsys):
+    remove_column(demo.committee, "Members", "Email")
+    code, out, _ = cli(capsys, "--config", str(demo.config), "check")
+    assert code == 1
+    assert "problem: spreadsheet 'committee'" in out and "tab 'Members'" in out
+    assert "column 'Email'" in out
+
+
+def test_job_with_missing_column_exits_1_and_sends_nothing(demo, capsys):
+    remove_column(demo.committee, "Meetings", "Date")
+    code, out, err = cli(capsys, "--config", str(demo.config), "run", "all")
+    assert code == 1
+    assert "tab 'Meetings'" in out + err and "Traceback" not in err
+    assert demo.emls() == []
+
+
+def test_unknown_job_is_a_usage_error(demo, capsys):
+    code, _, err = cli(capsys, "--config", str(demo.config), "run", "committe-invites")
+    assert code == 2
+    assert "unknown job 'committe-invites'; jobs are: committee-invites" in err
+
+
+def test_bad_today_is_a_usage_error(demo, capsys):
+    code, _, err = cli(capsys, "--config", str(demo.config), "run", "all", "--today", "30/11/26")
+    assert code == 2 and "is not a date like 2026-03-04" in err
+
+
+MINIMAL = """
+[sheets.spreadsheets.committee]
+path = "committee.xlsx"
+[mail]
+sender = "Sender <s@example.org>"
+"""
+
+
+@pytest.mark.parametrize(
+    ("top", "tables", "expected"),
+    [
+        ('timezone = "Mars/Olympus"', "", 'timezone "Mars/Olympus" is not a time zone'),
+        ('timzone = "UTC"', "", "timzone is not a known setting; did you mean 'timezone'?"),
+        ("", "[smtp]\npassword = 'hunter2'", "smtp.password holds a secret"),
+        ("", "[mail.x]\ny = 1", "mail.x is not a known setting"),
+        (
+            "",
+            "[jobs.committee-invites]\ninvite_lead_days = 'soon'",
+            "jobs.committee-invites.invite_lead_days must be a whole number",
+        ),
+        (
+            "",
+            "[jobs.committee-invites]\nreminder_day = 2",
+            "jobs.committee-invites.reminder_day is not a setting of this job; "
+            "did you mean 'reminder_days'?",
+        ),
+        ("", "[jobs.committee-invites]\nschedule = 'hourly'", '"hourly" is not a schedule'),
+        ("", "[agreement]\nend = 2020-01-01", "agreement.end must be after agreement.start"),
+    ],
+)
+def test_configuration_errors_name_the_key_and_exit_2(tmp_path, capsys, top, tables, expected):
+    config = tmp_path / "jobs.toml"
+    config.write_text(f"{top}\n{MINIMAL}\n{tables}\n")
+    code, _, err = cli(capsys, "--config", str(config), "list")
+    assert code == 2
+    assert expected in err
+    assert str(config) in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_config_file_is_a_usage_error(tmp_path, capsys):
+    code, _, err = cli(capsys, "--config", str(tmp_path / "nope.toml"), "list")
+    assert code == 2 and "no configuration file" in err
+
+
+def test_every_command_and_job_is_documented_in_help_and_readme(capsys):
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    help_text = build_parser().format_help()
+    for command in COMMANDS:
+        assert command in help_text
+        assert "jobs.py" in readme and f" {command}" in readme, command
+    for job in registry():
+        assert job in help_text
+        assert f"`{job}`" in readme, job
+    for code in ("75",):
+        assert code in help_text and code in readme
