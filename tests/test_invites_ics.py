@@ -34,7 +34,7 @@ def test_invitation_ics_has_every_property_calendars_need(demo):
     demo.runner().run(committee_invites.JOB)
     sent = invites(demo.outbox)
     assert len(sent) == 8
-    message, parts = sent[0]
+    _, parts = sent[0]
     assert [p.get_param("method") for p in parts] == ["REQUEST", "REQUEST"]
     assert parts[1].get_filename() == "invite.ics"
     calendar, event = event_of(parts[1])

@@ -37,7 +37,7 @@ def context(**extra):
 
 
 def test_missing_variable_fails_loudly():
-    with pytest.raises(TemplateProblem, match="committee_invite.*'meeting' is undefined"):
+    with pytest.raises(TemplateProblem, match=r"committee_invite.*'meeting' is undefined"):
         Renderer(TEMPLATES).render("committee_invite", ENGLISH, {"name": "Ana"})
 
 
