@@ -22,8 +22,19 @@ from automations.cells import (
 
 @pytest.mark.parametrize(
     "raw",
-    ["3/4/2026", "2026-03-04", "March 4, 2026", "Mar 4 2026", "4 March 2026", " 03/04/2026 ",
-     46085, 46085.0, dt.datetime(2026, 3, 4, 0, 0), dt.date(2026, 3, 4), "2026-3-4"],
+    [
+        "3/4/2026",
+        "2026-03-04",
+        "March 4, 2026",
+        "Mar 4 2026",
+        "4 March 2026",
+        " 03/04/2026 ",
+        46085,
+        46085.0,
+        dt.datetime(2026, 3, 4, 0, 0),
+        dt.date(2026, 3, 4),
+        "2026-3-4",
+    ],
 )
 def test_dates_are_read_the_way_staff_type_them(raw):
     assert parse_date(raw) == dt.date(2026, 3, 4)

@@ -60,17 +60,19 @@ def test_dry_run_sends_and_writes_nothing(demo):
     assert result.planned == 8
     assert demo.emls() == []
     assert demo.committee.read_bytes() == before
-    assert not (demo.folder / "state" / "ledger.sqlite3").exists() or not Ledger(
-        demo.folder / "state" / "ledger.sqlite3"
-    ).history("committee-invites").sent
+    assert (
+        not (demo.folder / "state" / "ledger.sqlite3").exists()
+        or not Ledger(demo.folder / "state" / "ledger.sqlite3").history("committee-invites").sent
+    )
     assert any("invitation for meeting" in line for line in lines)
     assert not any("@example.org" in line and "***" not in line for line in lines)
 
 
 @pytest.mark.parametrize("step", ["after-intent", "after-send", "after-outcome"])
 def test_crash_mid_send_then_rerun_sends_each_message_exactly_once(demo, step):
-    crashed = run_cli(demo.config, "run", "committee-invites", "--today", str(TODAY),
-                      fault=f"{step}:3")
+    crashed = run_cli(
+        demo.config, "run", "committee-invites", "--today", str(TODAY), fault=f"{step}:3"
+    )
     assert crashed.returncode == -9, crashed.stderr
     finished = run_cli(demo.config, "run", "committee-invites", "--today", str(TODAY))
     assert finished.returncode == 0, finished.stdout + finished.stderr
@@ -80,8 +82,9 @@ def test_crash_mid_send_then_rerun_sends_each_message_exactly_once(demo, step):
 
 
 def test_crash_before_write_back_leaves_statuses_for_the_next_run(demo):
-    crashed = run_cli(demo.config, "run", "committee-invites", "--today", str(TODAY),
-                      fault="before-write-back")
+    crashed = run_cli(
+        demo.config, "run", "committee-invites", "--today", str(TODAY), fault="before-write-back"
+    )
     assert crashed.returncode == -9
     assert len(demo.emls()) == 8
     assert records(demo.committee, "Meetings")[0].get("Status") is None
@@ -106,8 +109,9 @@ def test_unknown_outcome_is_reported_not_resent(demo):
         def confirm(self, message):
             return None
 
-    crashed = run_cli(demo.config, "run", "committee-invites", "--today", str(TODAY),
-                      fault="after-send:2")
+    crashed = run_cli(
+        demo.config, "run", "committee-invites", "--today", str(TODAY), fault="after-send:2"
+    )
     assert crashed.returncode == -9
     runner = demo.runner()
     runner.mailer = Forgetful(runner.mailer)
@@ -137,10 +141,20 @@ def test_lock_left_by_a_killed_run_is_taken_over(demo):
 
 
 def test_two_concurrent_runs_one_exits_75_and_nothing_is_duplicated(demo):
-    args = [sys.executable, str(ROOT / "jobs.py"), "--config", str(demo.config), "run", "all",
-            "--today", str(TODAY)]
-    procs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(2)]
+    args = [
+        sys.executable,
+        str(ROOT / "jobs.py"),
+        "--config",
+        str(demo.config),
+        "run",
+        "all",
+        "--today",
+        str(TODAY),
+    ]
+    procs = [
+        subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     codes = sorted(p.wait(timeout=120) for p in procs)
     assert codes in ([0, 0], [0, 75])  # the second may start after the first finished
     ids = message_ids(demo.outbox)
