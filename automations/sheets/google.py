@@ -24,7 +24,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
-from automations.cells import CellValue, text
+from automations.cells import CellValue
 from automations.config import Settings
 from automations.errors import ConfigError, SheetError
 from automations.sheets.contract import (
@@ -435,7 +435,8 @@ class GoogleSpreadsheet:
             first = next_row or 0
             data.append(
                 {
-                    "range": f"{quote_tab(log_title)}!A{first + 1}",
+                    "range": f"{quote_tab(log_title)}!A{first + 1}:"
+                    f"{column_letters(len(RUN_LOG_HEADERS) - 1)}{first + len(rows)}",
                     "values": rows,
                 }
             )
@@ -449,7 +450,9 @@ class GoogleSpreadsheet:
             )
             stats.structural = 1
         for body in _split(data, self.max_request_bytes, stats):
-            self._call("write-back", lambda body=body: self.http.values_batch_update(self.key, body))
+            self._call(
+                "write-back", lambda body=body: self.http.values_batch_update(self.key, body)
+            )
             stats.value_requests += 1
         if stats.value_requests > 1:
             stats.notes.append(
@@ -468,9 +471,7 @@ class GoogleSpreadsheet:
         if header is None:  # written without a read in this run: re-read the whole tab
             return {}, [quoted]
         _, positions = locate_header(header, spec, self.names)
-        columns = {
-            c: positions[c] for c in columns_needed_for_placement(spec) if c in positions
-        }
+        columns = {c: positions[c] for c in columns_needed_for_placement(spec) if c in positions}
         ranges = [f"{quoted}!1:{HEADER_SEARCH_ROWS}"]
         ranges += [f"{quoted}!{column_letters(p)}:{column_letters(p)}" for p in columns.values()]
         return columns, ranges
@@ -494,7 +495,9 @@ class GoogleSpreadsheet:
         height = max([len(header), *(len(p) for p in column_parts)])
         width = max([len(r) for r in header] + [p + 1 for p in columns.values()] + [0])
         grid: list[list[CellValue]] = [
-            list(header[r]) + [None] * (width - len(header[r])) if r < len(header) else [None] * width
+            list(header[r]) + [None] * (width - len(header[r]))
+            if r < len(header)
+            else [None] * width
             for r in range(height)
         ]
         for position, values in zip(columns.values(), column_parts, strict=True):
@@ -575,9 +578,7 @@ def _add_run_log(sheet_id: int) -> dict[str, Any]:
     }
 
 
-def _split(
-    data: list[dict[str, Any]], limit: int, stats: WriteStats
-) -> list[dict[str, Any]]:
+def _split(data: list[dict[str, Any]], limit: int, stats: WriteStats) -> list[dict[str, Any]]:
     """Pack ranges into values batchUpdate bodies of at most `limit` bytes each."""
     bodies: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
@@ -621,7 +622,10 @@ def _cut(item: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         value_size = len(json.dumps(values, ensure_ascii=False).encode()) + 1
         if block and size + value_size + 100 > limit:
             pieces.append(
-                {"range": f"{prefix}!{letters}{row}:{letters}{row + len(block) - 1}", "values": block}
+                {
+                    "range": f"{prefix}!{letters}{row}:{letters}{row + len(block) - 1}",
+                    "values": block,
+                }
             )
             row += len(block)
             block, size = [], 0

@@ -91,8 +91,7 @@ def google_settings(settings: Settings) -> GoogleSettings:
     for key in section:
         if key not in _KEYS:
             raise ConfigError(
-                f"{path}: google.{key} is not a known setting; "
-                f"known: {', '.join(sorted(_KEYS))}"
+                f"{path}: google.{key} is not a known setting; known: {', '.join(sorted(_KEYS))}"
             )
     credentials_file = None
     if "credentials_file" in section:
