@@ -34,6 +34,12 @@ backend = "workbook"
 [sheets.spreadsheets.committee]
 path = "committee.xlsx"
 
+[sheets.spreadsheets.family]
+path = "family.xlsx"
+
+[sheets.spreadsheets.pd]
+path = "pd.xlsx"
+
 [mail]
 backend = "outbox"
 outbox_dir = "outbox"
@@ -47,6 +53,19 @@ schedule = "daily at 07:00"
 invite_lead_days = 21
 reminder_days = 2
 co_chairs = ["cochair.district@example.org", "cochair.utla@example.org"]
+
+[jobs.pd-reminders]
+schedule = "weekdays at 06:30"
+cooldown_days = 14
+reminder_limit = 6
+pd_contact = "pd-office@example.org"
+
+[jobs.webinar-agendas]
+schedule = "daily at 07:30"
+agenda_lead_days = 7
+reminder_days = 1
+batch_size = 100
+owner = ["family-engagement@example.org"]
 """
 
 MEMBERS = [
@@ -102,6 +121,323 @@ def _meetings(today: dt.date) -> list[tuple[object, ...]]:
     return rows
 
 
+def _pd(today: dt.date) -> dict[str, list[tuple[object, ...]]]:
+    """PD sessions around today, staff in every situation, and registrations."""
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).strftime("%-m/%-d/%Y")
+
+    def done(offset: int) -> str:
+        return (today - dt.timedelta(days=offset)).isoformat()
+
+    zoom = "https://lausd.zoom.example.org/j/5550"
+    signup = "https://pd.example.org/register?session="
+    sessions: list[tuple[object, ...]] = [
+        (
+            "Session ID",
+            "Topic",
+            "Title",
+            "Date",
+            "Start Time",
+            "End Time",
+            "Location",
+            "Join Link",
+            "Registration Link",
+        ),
+        (
+            "PD-101",
+            "Safe Zones",
+            "Safe Zones and Resource Centers",
+            day(1),
+            "3:30 PM",
+            "5 PM",
+            "Roosevelt HS Library",
+            "",
+            signup + "PD-101",
+        ),
+        (
+            "PD-102",
+            "5b",
+            "Know the rights of immigrant students",
+            day(8),
+            "3:30 PM",
+            "5 PM",
+            "",
+            zoom + "102",
+            signup + "PD-102",
+        ),
+        (
+            "PD-103",
+            "enforcement and confidentiality",
+            "",
+            day(15),
+            "4 PM",
+            "5:30 PM",
+            "Beaudry Building, Room 16-110",
+            zoom + "103",
+            "",
+        ),
+        (
+            "PD-104",
+            " SAFE  zones ",
+            "Safe Zones (repeat)",
+            day(22),
+            "15:30",
+            "17:00",
+            "Garfield HS Auditorium",
+            "",
+            signup + "PD-104",
+        ),
+        (
+            "PD-090",
+            "Family Resources",
+            "Resources for families",
+            day(-10),
+            "3:30 PM",
+            "5 PM",
+            "Online",
+            zoom + "090",
+            "",
+        ),
+        ("", "Parent outreach", "Not one of the four topics", day(9), "3:30 PM", "", "", "", ""),
+        ("PD-105", "5d", "Family Resources fair", "sometime in spring", "3:30 PM", "", "", "", ""),
+    ]
+    staff: list[tuple[object, ...]] = [
+        (
+            "Employee ID",
+            "Name",
+            "Email",
+            "Site",
+            "Active",
+            "Language",
+            "Safe Zones",
+            "Immigration Rights",
+            "Enforcement & Confidentiality",
+            "Family Resources",
+            "Last Reminded",
+            "Reminders Sent",
+        ),
+        (
+            "E1001",
+            "Ana Morales",
+            "a.morales@example.org",
+            "Roosevelt HS",
+            "Yes",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "E1002",
+            "Luis Ortega",
+            "l.ortega@example.org",
+            "Garfield HS",
+            "Yes",
+            "Español",
+            done(40),
+            "",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "E1003",
+            "Priya Raman",
+            "p.raman@example.org",
+            "Belmont HS",
+            "",
+            "",
+            done(60),
+            done(30),
+            done(20),
+            "",
+            done(20),
+            2,
+        ),
+        (
+            "E1004",
+            "James Carter",
+            "j.carter@example.org",
+            "Lincoln HS",
+            "Yes",
+            "",
+            done(90),
+            done(80),
+            done(70),
+            done(60),
+            "",
+            "",
+        ),
+        (
+            "E1005",
+            "Mei Chen",
+            "m.chen@example.org",
+            "Roosevelt HS",
+            "Yes",
+            "",
+            "",
+            done(10),
+            "",
+            "",
+            done(3),
+            1,
+        ),
+        (
+            "E1006",
+            "Oscar Villa",
+            "o.villa@example.org",
+            "Garfield HS",
+            "Yes",
+            "",
+            "",
+            "",
+            "",
+            "",
+            done(30),
+            6,
+        ),
+        ("E1007", "Maria Lopez", "maria@", "Belmont HS", "Yes", "", "", "", "", "", "", ""),
+        (
+            "E1008",
+            "Former Teacher",
+            "former@example.org",
+            "Lincoln HS",
+            "No",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+    registrations: list[tuple[object, ...]] = [
+        ("Session ID", "Employee ID", "Email"),
+        ("PD-101", "E1001", ""),
+        ("PD-101", "", "substitute.teacher@example.org"),
+        ("PD-102", "E1002", ""),
+    ]
+    return {"Sessions": sessions, "Staff": staff, "Registrations": registrations}
+
+
+def _family(today: dt.date) -> dict[str, list[tuple[object, ...]]]:
+    """Webinars in every state and families in many languages."""
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).strftime("%-m/%-d/%Y")
+
+    zoom = "https://lausd.zoom.example.org/j/7770"
+    prepared = "Make a family plan: who picks up your children, important papers, phone numbers."
+    one = "We Are One: free legal help, food banks and counseling near you."
+    rights = "Know Your Rights: what to do if an officer comes to your door or your school."
+    webinars: list[tuple[object, ...]] = [
+        (
+            "Webinar ID",
+            "Title",
+            "Date",
+            "Start Time",
+            "End Time",
+            "Language",
+            "Join Link",
+            "Family Preparedness",
+            "We Are One",
+            "Know Your Rights",
+            "Other Topics",
+            "Cancelled",
+        ),
+        (
+            "",
+            "Keeping your family ready",
+            day(3),
+            "6 PM",
+            "7 PM",
+            "",
+            zoom + "01",
+            prepared,
+            one,
+            rights,
+            "Questions and answers",
+            "No",
+        ),
+        (
+            "",
+            "Conozca sus derechos en la escuela",
+            day(5),
+            "6:30 PM",
+            "7:30 PM",
+            "Español",
+            zoom + "02",
+            "Haga un plan familiar.",
+            "Ayuda gratis cerca de usted.",
+            "Qué hacer si un agente llega a su puerta.",
+            "",
+            "No",
+        ),
+        (
+            "",
+            "Family preparedness night",
+            day(4),
+            "5:30 PM",
+            "6:30 PM",
+            "",
+            zoom + "03",
+            prepared,
+            one,
+            "",
+            "",
+            "No",
+        ),
+        (
+            "",
+            "Spring family academy",
+            day(30),
+            "6 PM",
+            "",
+            "",
+            zoom + "04",
+            prepared,
+            one,
+            rights,
+            "",
+            "No",
+        ),
+        (
+            "",
+            "Back-to-school rights",
+            day(6),
+            "6 PM",
+            "",
+            "",
+            zoom + "05",
+            prepared,
+            one,
+            rights,
+            "",
+            "Yes",
+        ),
+    ]
+    families: list[tuple[object, ...]] = [
+        ("Email", "Name", "Language", "Opted Out"),
+        ("rosa.garcia@example.org", "Rosa García", "Spanish", ""),
+        ("jose.martinez@example.org", "José Martínez", "Español", "No"),
+        ("carmen.diaz@example.org", "Carmen Díaz", "es", ""),
+        ("kim.family@example.org", "Kim family", "English", ""),
+        ("smith.household@example.org", "Smith household", "", ""),
+        ("minjun.lee@example.org", "Min-jun Lee", "Korean", ""),
+        ("nguyen.family@example.org", "Nguyen family", "Vietnamese", ""),
+        ("not.me@example.org", "Opted-out parent", "English", "Yes"),
+        ("ROSA.GARCIA@example.org", "Rosa García (second row)", "Spanish", ""),
+        ("tia@", "Typo family", "Spanish", ""),
+    ]
+    return {"Webinars": webinars, "Families": families}
+
+
 def _write_workbook(path: Path, tabs: dict[str, Sequence[Sequence[object]]]) -> None:
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
@@ -122,7 +458,11 @@ def _write_workbook(path: Path, tabs: dict[str, Sequence[Sequence[object]]]) -> 
 
 def demo_workbooks(today: dt.date) -> dict[str, dict[str, Sequence[Sequence[object]]]]:
     """The demo's spreadsheets by config name, as tab -> rows (header first)."""
-    return {"committee": {"Members": MEMBERS, "Meetings": _meetings(today)}}
+    return {
+        "committee": {"Members": MEMBERS, "Meetings": _meetings(today)},
+        "family": _family(today),
+        "pd": _pd(today),
+    }
 
 
 def create_missing_workbooks(settings: Settings, today: dt.date) -> list[Path]:

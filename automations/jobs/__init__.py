@@ -27,7 +27,7 @@ class Job:
 
 def registry() -> dict[str, Job]:
     """Every job by name, in the order `run all` runs them."""
-    from automations.jobs import committee_invites
+    from automations.jobs import committee_invites, pd_reminders, webinar_agendas
 
-    jobs = [committee_invites.JOB]
+    jobs = [committee_invites.JOB, pd_reminders.JOB, webinar_agendas.JOB]
     return {job.name: job for job in jobs}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import TypeVar
 from urllib.parse import quote, unquote
 
-from automations.cells import CellValueError, text
+from automations.cells import CellValueError, parse_date, parse_time, text
 from automations.languages import ENGLISH, Language, parse_language
 from automations.sheets.contract import CellWrite, Row, RowRef, TabSpec
 
@@ -113,3 +114,35 @@ def plural(count: int, word: str) -> str:
 def cell_text(value: object) -> str:
     """Text of a raw value (re-exported for planners)."""
     return text(value)  # type: ignore[arg-type]
+
+
+def derived_id(
+    prefix: str, row: Row, taken: set[str], date: str = "Date", time: str = "Start Time"
+) -> str:
+    """A staff-readable ID from the row's date (and time when the date is taken).
+
+    Derived from the row rather than random so a run that stopped before writing it
+    picks the same ID again. `taken` holds casefolded IDs already used and is updated.
+    """
+    base = f"{prefix}-{row.text(date)}-{row.text(time)}"
+    try:
+        base = f"{prefix}-{parse_date(row[date]):%Y%m%d}"
+        if base.casefold() in taken:
+            base = f"{base}-{parse_time(row[time]):%H%M}"
+    except ValueError:
+        pass
+    candidate, number = base, 2
+    while candidate.casefold() in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """`items` cut into consecutive pieces of at most `size`."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def address_of(value: str) -> str:
+    """The bare address of 'Name <a@b.org>' (or of a bare address)."""
+    return parseaddr(value)[1] or value.strip()

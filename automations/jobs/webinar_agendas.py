@@ -1,0 +1,631 @@
+"""Job webinar-agendas (MOU 7.0): parent and family academy webinars.
+
+Every webinar must cover family preparedness, We Are One resources and Know Your
+Rights before its agenda goes out; then families get it in their language, in Bcc
+batches, plus a reminder the day before and a notice if it is cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from automations.cells import parse_date, parse_email, parse_link, parse_time, parse_yes_no
+from automations.config import Options, Settings
+from automations.errors import ConfigError
+from automations.jobs import Job
+from automations.jobs.rows import (
+    RowProblem,
+    address_of,
+    choose_language,
+    chunks,
+    derived_id,
+    duplicates,
+    error_status,
+    field,
+    message_key,
+    row_ref,
+    rows_phrase,
+    write,
+)
+from automations.languages import ENGLISH, Language, parse_language
+from automations.plan import Action, JobInput, Message, Plan, StatusCell
+from automations.sheets.contract import CellWrite, Column, Row, RowRef, TabSpec
+
+NAME = "webinar-agendas"
+SHEET = "family"
+# The three sections MOU 7.0 requires, by column, with the key templates use.
+REQUIRED_SECTIONS = (
+    ("Family Preparedness", "preparedness"),
+    ("We Are One", "we_are_one"),
+    ("Know Your Rights", "know_your_rights"),
+)
+# Most recipients one Bcc message may carry, whatever the config says (Exchange default).
+BATCH_CEILING = 500
+
+WEBINARS = TabSpec(
+    "Webinars",
+    (
+        Column("Webinar ID"),
+        Column("Title", required=True),
+        Column("Date", required=True),
+        Column("Start Time", required=True),
+        Column("End Time"),
+        Column("Language"),
+        Column("Join Link", required=True),
+        *(Column(column, required=True) for column, _ in REQUIRED_SECTIONS),
+        Column("Other Topics"),
+        Column("Cancelled"),
+        Column("Agenda Sent", owned=True),
+        Column("Reminder Sent", owned=True),
+        Column("Recipients", owned=True),
+        Column("Status", owned=True),
+    ),
+    key="Webinar ID",
+    fingerprint=("Title", "Date", "Start Time"),
+)
+FAMILIES = TabSpec(
+    "Families",
+    (
+        Column("Email", required=True),
+        Column("Name"),
+        Column("Language"),
+        Column("Opted Out"),
+        Column("Status", owned=True),
+    ),
+    key="Email",
+    fingerprint=("Name",),
+)
+
+
+@dataclass(frozen=True)
+class WebinarOptions:
+    """Lead times, batch size and who hears about webinars missing content."""
+
+    agenda_lead_days: int
+    reminder_days: int
+    batch_size: int
+    webinar_minutes: int
+    owners: tuple[str, ...]
+    help_contact: str
+
+
+def options(settings: Settings) -> WebinarOptions:
+    """Read [jobs.webinar-agendas] (every key optional)."""
+    reader = Options(settings, NAME)
+    size = reader.integer("batch_size", 100, minimum=1, maximum=10**6)
+    if size > BATCH_CEILING:
+        raise ConfigError(
+            f"{settings.path}: jobs.{NAME}.batch_size is {size}; mail servers refuse more than "
+            f"{BATCH_CEILING} recipients per message, so use {BATCH_CEILING} or less"
+        )
+    owners = reader.addresses("owner")
+    result = WebinarOptions(
+        agenda_lead_days=reader.integer("agenda_lead_days", 7, minimum=1, maximum=90),
+        reminder_days=reader.integer("reminder_days", 1, minimum=0, maximum=14),
+        batch_size=size,
+        webinar_minutes=reader.integer("webinar_minutes", 60, minimum=15, maximum=600),
+        owners=owners or ((address_of(settings.mail.admin),) if settings.mail.admin else ()),
+        help_contact=reader.string(
+            "help_contact", address_of(settings.mail.reply_to or settings.mail.sender)
+        ),
+    )
+    reader.finish()
+    return result
+
+
+def tabs(settings: Settings) -> Mapping[str, Sequence[TabSpec]]:
+    """The family-engagement spreadsheet's Webinars and Families tabs."""
+    return {SHEET: (WEBINARS, FAMILIES)}
+
+
+# -- families -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family that may be mailed: its address, the language it asked for and gets."""
+
+    ref: RowRef
+    email: str
+    wanted: Language | None
+    language: Language
+
+    @property
+    def address(self) -> str:
+        """The address compared case-insensitively."""
+        return self.email.casefold()
+
+
+def read_families(job: JobInput, plan: Plan) -> tuple[list[Family], set[str]]:
+    """Families to mail (one per address) and the addresses that opted out."""
+    table = job.table(SHEET, "Families")
+    assert table is not None
+    doubled = duplicates(table, lambda r: r.text("Email"))
+    rows_by_address: dict[str, list[Row]] = {}
+    for row in table:
+        ref = row_ref(FAMILIES, row)
+        try:
+            email = field(row, "Email", parse_email)
+            field(row, "Opted Out", parse_yes_no, default=False)
+        except RowProblem as problem:
+            plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
+            plan.skipped += 1
+            continue
+        rows_by_address.setdefault(email.casefold(), []).append(row)
+    families: list[Family] = []
+    opted_out: set[str] = set()
+    for address, rows in rows_by_address.items():
+        first = rows[0]
+        ref = row_ref(FAMILIES, first)
+        notes = []
+        if first.text("Email").casefold() in doubled or len(rows) > 1:
+            numbers = doubled.get(first.text("Email").casefold(), [r.number for r in rows])
+            notes.append(f"the same email is on {rows_phrase(numbers)}; mailed once")
+        # One opt-out on any of the rows wins: never mail someone who asked not to be.
+        if any(parse_yes_no(r["Opted Out"], default=False) for r in rows):
+            opted_out.add(address)
+            status = "Opted out: never mailed"
+            plan.writes.append(write(SHEET, ref, "Status", status))
+            continue
+        choice = choose_language(first.text("Language"), job.languages)
+        if choice.note:
+            notes.append(choice.note)
+        status = f"Receives mail in {choice.used.name}"
+        if notes:
+            status += f". Check: {'; '.join(notes)}"
+        plan.writes.append(write(SHEET, ref, "Status", status))
+        families.append(Family(ref, parse_email(first["Email"]), choice.wanted, choice.used))
+    families.sort(key=lambda f: f.address)
+    return families, opted_out
+
+
+# -- webinars -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Webinar:
+    """A webinar row read and checked (coverage is checked separately)."""
+
+    row: Row
+    ref: RowRef
+    id: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime
+    language: Language | None
+    join_link: str
+    sections: Mapping[str, str]
+    other_topics: str
+    cancelled: bool
+
+    @property
+    def missing(self) -> list[str]:
+        """The required sections (column names) with no agenda text."""
+        return [column for column, key in REQUIRED_SECTIONS if not self.sections[key]]
+
+    def context(self) -> dict[str, Any]:
+        """Template variables describing the webinar."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "start": self.start,
+            "end": self.end,
+            "join_link": self.join_link,
+            "sections": dict(self.sections),
+            "other_topics": self.other_topics,
+        }
+
+    def targets(self, families: Iterable[Family]) -> list[Family]:
+        """Families whose language matches (every family when the webinar has none)."""
+        if self.language is None:
+            return list(families)
+        code = self.language.code
+        return [f for f in families if f.wanted is not None and f.wanted.code == code]
+
+
+def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
+    """Webinars whose rows are usable; bad rows get an Error status."""
+    table = job.table(SHEET, "Webinars")
+    assert table is not None
+    zone = job.settings.timezone
+    doubled = duplicates(table, lambda r: r.text("Webinar ID"))
+    taken = {row.text("Webinar ID").casefold() for row in table if row.text("Webinar ID")}
+    webinars = []
+    for row in table:
+        ident = row.text("Webinar ID")
+        ref = row_ref(WEBINARS, row)
+        if not ident:
+            ident = derived_id("WB", row, taken)
+            ref = row_ref(WEBINARS, row, ident)
+            plan.writes.append(write(SHEET, ref, "Webinar ID", ident))
+        try:
+            if ident.casefold() in doubled:
+                raise RowProblem(
+                    f"Webinar ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
+                    "give each webinar its own ID"
+                )
+            if not row.text("Title"):
+                raise RowProblem("Title is blank")
+            day = field(row, "Date", parse_date)
+            start = dt.datetime.combine(day, field(row, "Start Time", parse_time), zone)
+            if row.text("End Time"):
+                end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
+                if end <= start:
+                    raise RowProblem(
+                        f'End Time "{row.text("End Time")}" is not after the Start Time'
+                    )
+            else:
+                end = start + dt.timedelta(minutes=minutes)
+            language = None
+            if row.text("Language"):
+                language = parse_language(row.text("Language"))
+                if language is None:
+                    raise RowProblem(
+                        f'Language "{row.text("Language")}" is not a language we recognise '
+                        "(leave it blank to invite every family in their own language)"
+                    )
+            link = field(row, "Join Link", parse_link)
+            cancelled = field(row, "Cancelled", parse_yes_no, default=False)
+        except RowProblem as problem:
+            plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
+            plan.skipped += 1
+            continue
+        webinars.append(
+            Webinar(
+                row,
+                ref,
+                ident,
+                row.text("Title"),
+                start,
+                end,
+                language,
+                link,
+                {key: row.text(column) for column, key in REQUIRED_SECTIONS},
+                row.text("Other Topics"),
+                cancelled,
+            )
+        )
+    return webinars
+
+
+# -- Bcc batches --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One Bcc message of an occasion (agenda, reminder, cancel) of one webinar."""
+
+    number: int
+    language: Language
+    recipients: tuple[str, ...]  # casefolded addresses
+
+
+def _entity(webinar: str, occasion: str, number: int | None = None) -> str:
+    base = f"webinar:{webinar}:{occasion}:"
+    return base if number is None else f"{base}{number}"
+
+
+def batch_key(webinar: str, occasion: str, number: int) -> str:
+    """The message key of batch `number`: fixed once the batch is reserved."""
+    return message_key(NAME, webinar, occasion, "batch", number)
+
+
+def reserved_batches(job: JobInput, webinar: str, occasion: str) -> list[Batch]:
+    """Batches reserved in earlier runs (sent or not), by number."""
+    prefix = _entity(webinar, occasion)
+    batches = []
+    for entity, state in job.history.states.items():
+        if entity.startswith(prefix) and entity[len(prefix) :].isdigit():
+            code = str(state.get("language", "en"))
+            language = parse_language(code) or ENGLISH
+            batches.append(
+                Batch(int(entity[len(prefix) :]), language, tuple(state.get("recipients", ())))
+            )
+    return sorted(batches, key=lambda b: b.number)
+
+
+def sent_recipients(job: JobInput, webinar: str, occasion: str) -> dict[str, Language]:
+    """Addresses (casefolded) in batches of `occasion` that went out, with their language."""
+    return {
+        address: batch.language
+        for batch in reserved_batches(job, webinar, occasion)
+        if job.history.was_sent(batch_key(webinar, occasion, batch.number))
+        for address in batch.recipients
+    }
+
+
+def plan_batches(
+    job: JobInput,
+    webinar: Webinar,
+    occasion: str,
+    targets: Sequence[Family],
+    template: str,
+    context: Mapping[str, Any],
+    on_success: Callable[[int], list[CellWrite]],
+) -> tuple[list[Action], int]:
+    """Actions that bring every target family exactly one message of `occasion`.
+
+    A batch's members are recorded (reserved) in the ledger by an action of its own
+    *before* the batch is sent, so a rerun after a crash re-plans that very batch under
+    the same key (the ledger then refuses to send it twice), families added since go
+    into new batches, and nobody who was in a batch is ever put in another one.
+    `on_success(total)` gives each batch's write-backs, `total` being how many families
+    the occasion covers in all. Returns the actions and that total.
+    """
+    opts: WebinarOptions = job.options
+    by_address = {f.address: f for f in targets}
+    reserved = reserved_batches(job, webinar.id, occasion)
+    covered = {address for batch in reserved for address in batch.recipients}
+    to_address = address_of(job.settings.mail.list_address or job.settings.mail.sender)
+    actions: list[Action] = []
+
+    def send(batch: Batch, people: Sequence[Family]) -> Action:
+        return Action(
+            description=(
+                f"{occasion} of webinar {webinar.id}, batch {batch.number} "
+                f"({batch.language.name}, {_families_word(len(people))})"
+            ),
+            messages=[
+                Message(
+                    key=batch_key(webinar.id, occasion, batch.number),
+                    template=template,
+                    language=batch.language,
+                    to=(to_address,),
+                    bcc=tuple(f.email for f in people),
+                    context=context,
+                    recipient_rows={f.email: StatusCell(SHEET, f.ref) for f in people},
+                )
+            ],
+            on_success=[],  # filled in once the total is known
+            status=StatusCell(SHEET, webinar.ref),
+        )
+
+    for batch in reserved:
+        if job.history.was_sent(batch_key(webinar.id, occasion, batch.number)):
+            continue
+        # Reserved but not sent (a run stopped or the send failed): the same batch
+        # again, without anyone who has since opted out or left the tab.
+        people = [by_address[a] for a in batch.recipients if a in by_address]
+        if people:
+            actions.append(send(batch, people))
+    fresh: dict[str, list[Family]] = {}
+    for family in targets:
+        if family.address not in covered:
+            fresh.setdefault(family.language.code, []).append(family)
+    number = max((b.number for b in reserved), default=0)
+    total = len(covered)
+    for code in sorted(fresh):
+        for people in chunks(sorted(fresh[code], key=lambda f: f.address), opts.batch_size):
+            number += 1
+            batch = Batch(number, people[0].language, tuple(f.address for f in people))
+            total += len(people)
+            actions.append(
+                Action(
+                    description=f"reserve batch {number} of the {occasion} of {webinar.id}",
+                    messages=[],
+                    state=(
+                        _entity(webinar.id, occasion, number),
+                        {"language": code, "recipients": list(batch.recipients)},
+                    ),
+                )
+            )
+            actions.append(send(batch, people))
+    for action in actions:
+        if action.messages:
+            action.on_success.extend(on_success(total))
+    return actions, total
+
+
+# -- planning -----------------------------------------------------------------
+
+
+def _families_word(count: int) -> str:
+    return f"{count} {'family' if count == 1 else 'families'}"
+
+
+def plan(job: JobInput) -> Plan:
+    """Check coverage, then plan agendas, reminders and cancellation notices."""
+    result = Plan()
+    opts: WebinarOptions = job.options
+    families, opted_out = read_families(job, result)
+    webinars = read_webinars(job, result, opts.webinar_minutes)
+    for webinar in webinars:
+        if webinar.cancelled:
+            _plan_cancelled(job, webinar, families, opted_out, result)
+        else:
+            _plan_webinar(job, webinar, families, result)
+    return result
+
+
+def _plan_webinar(
+    job: JobInput, webinar: Webinar, families: Sequence[Family], result: Plan
+) -> None:
+    opts: WebinarOptions = job.options
+    days = (webinar.start.date() - job.today).days
+    ever = reserved_batches(job, webinar.id, "agenda")
+    missing = webinar.missing
+    missing_words = ", ".join(missing)
+    if days < 0:
+        if not ever:
+            result.writes.append(write(SHEET, webinar.ref, "Status", "Past: no agenda was sent"))
+        return
+    if days > opts.agenda_lead_days:
+        opens = webinar.start.date() - dt.timedelta(days=opts.agenda_lead_days)
+        status = f"Scheduled: the agenda goes out on {opens.isoformat()}"
+        if missing:
+            status += f". Add agenda text for {missing_words} before then"
+        result.writes.append(write(SHEET, webinar.ref, "Status", status))
+        return
+    if missing:
+        result.writes.append(
+            write(
+                SHEET,
+                webinar.ref,
+                "Status",
+                f"Not sent: agenda text missing for {missing_words} (MOU 7.0 requires all "
+                "three); fill in the column(s) and the agenda goes out on the next run",
+            )
+        )
+        result.problems.append(f"webinar {webinar.id} is missing {missing_words}")
+        result.actions.extend(_coverage_alert(job, webinar, missing, result))
+        return
+    targets = webinar.targets(families)
+    context = {"webinar": webinar.context(), "help": opts.help_contact}
+    now_text = job.now.isoformat(timespec="minutes")
+    # Reuse the first send's time so later batches do not move the Agenda Sent date.
+    sent_at = webinar.row.text("Agenda Sent") or now_text
+    in_language = f" ({webinar.language.name})" if webinar.language is not None else ""
+
+    def agenda_writes(total: int) -> list[CellWrite]:
+        return [
+            write(SHEET, webinar.ref, "Agenda Sent", sent_at),
+            write(SHEET, webinar.ref, "Recipients", total),
+            write(
+                SHEET, webinar.ref, "Status", f"Agenda sent to {_families_word(total)}{in_language}"
+            ),
+        ]
+
+    actions, total = plan_batches(
+        job, webinar, "agenda", targets, "webinar_agenda", context, agenda_writes
+    )
+    result.actions.extend(actions)
+    if not total:
+        language = f" with {webinar.language.name} as their language" if webinar.language else ""
+        result.writes.append(
+            write(SHEET, webinar.ref, "Status", f"Not sent: no families{language} to send it to")
+        )
+        return
+    if opts.reminder_days and days <= opts.reminder_days and webinar.start > job.now:
+        received = sent_recipients(job, webinar.id, "agenda")
+        reminded = [f for f in targets if f.address in received]
+        agenda_status = f"Agenda sent to {_families_word(total)}{in_language}"
+
+        def reminder_writes(count: int) -> list[CellWrite]:
+            return [
+                write(SHEET, webinar.ref, "Reminder Sent", now_text),
+                write(
+                    SHEET,
+                    webinar.ref,
+                    "Status",
+                    f"{agenda_status}; reminder sent to {_families_word(count)}",
+                ),
+            ]
+
+        reminders, _ = plan_batches(
+            job, webinar, "reminder", reminded, "webinar_reminder", context, reminder_writes
+        )
+        result.actions.extend(reminders)
+
+
+def _plan_cancelled(
+    job: JobInput,
+    webinar: Webinar,
+    families: Sequence[Family],
+    opted_out: set[str],
+    result: Plan,
+) -> None:
+    """A notice, once, to every family the agenda went to (unless they opted out since)."""
+    received = sent_recipients(job, webinar.id, "agenda")
+    if not received:
+        result.writes.append(
+            write(SHEET, webinar.ref, "Status", "Cancelled: no agenda was sent, nobody to tell")
+        )
+        return
+    if webinar.start.date() < job.today:
+        return
+    current = {f.address: f for f in families}
+    targets = []
+    for address, language in sorted(received.items()):
+        if address in opted_out:
+            continue
+        # A family that left the tab still gets the notice, in the agenda's language.
+        targets.append(
+            current.get(address) or Family(RowRef("Families", address), address, None, language)
+        )
+    context = {"webinar": webinar.context(), "help": job.options.help_contact}
+    actions, _ = plan_batches(
+        job,
+        webinar,
+        "cancel",
+        targets,
+        "webinar_cancel",
+        context,
+        lambda total: [
+            write(
+                SHEET, webinar.ref, "Status", f"Cancelled: notice sent to {_families_word(total)}"
+            )
+        ],
+    )
+    result.actions.extend(actions)
+
+
+def _coverage_alert(
+    job: JobInput, webinar: Webinar, missing: Sequence[str], result: Plan
+) -> list[Action]:
+    """One email per webinar (not per run) to the family-engagement owner."""
+    opts: WebinarOptions = job.options
+    if not opts.owners:
+        result.problems.append(
+            f"nobody to alert about webinar {webinar.id}: set jobs.{NAME}.owner or mail.admin"
+        )
+        return []
+    context = {"webinar": webinar.context(), "missing": list(missing)}
+    return [
+        Action(
+            description=f"coverage alert for webinar {webinar.id}",
+            messages=[
+                Message(
+                    key=message_key(NAME, webinar.id, "coverage-alert", owner.casefold()),
+                    template="webinar_coverage_alert",
+                    language=ENGLISH,
+                    to=(owner,),
+                    context=context,
+                )
+                for owner in opts.owners
+            ],
+        )
+    ]
+
+
+def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
+    """One message per template with made-up data, for `check`."""
+    start = dt.datetime(2027, 3, 3, 18, 0, tzinfo=settings.timezone)
+    webinar = {
+        "id": "WB-20270303",
+        "title": "Keeping your family ready",
+        "start": start,
+        "end": start + dt.timedelta(minutes=60),
+        "join_link": "https://example.org/webinar",
+        "sections": {
+            "preparedness": "Make a family plan.",
+            "we_are_one": "Where to find help in your community.",
+            "know_your_rights": "What to do if someone knocks on your door.",
+        },
+        "other_topics": "Questions and answers",
+    }
+    base = {"webinar": webinar, "help": opts.help_contact}
+    contexts = {
+        "webinar_agenda": base,
+        "webinar_reminder": base,
+        "webinar_cancel": base,
+        "webinar_coverage_alert": {"webinar": webinar, "missing": ["Know Your Rights"]},
+    }
+    return [
+        Message(f"sample/{template}", template, ENGLISH, ("sample@example.org",), context)
+        for template, context in contexts.items()
+    ]
+
+
+JOB = Job(
+    name=NAME,
+    summary="Family webinars (MOU 7.0): coverage check, agendas in families' languages "
+    "(Bcc batches), reminders, cancellation notices",
+    default_schedule="daily at 07:30",
+    tabs=tabs,
+    options=options,
+    plan=plan,
+    samples=samples,
+)
