@@ -8,6 +8,7 @@ from automations.mail.backend import Mailer
 from automations.mail.outbox import OutboxMailer
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.workbook import WorkbookSpreadsheet
+from automations.throttle import Limits
 
 
 def open_spreadsheet(settings: Settings, name: str) -> Spreadsheet:
@@ -36,7 +37,38 @@ def open_mailer(settings: Settings) -> Mailer:
     """The mailer configured as [mail] backend."""
     if settings.mail.backend == "outbox":
         return OutboxMailer(settings.mail.outbox_dir)
+    if settings.mail.backend == "smtp":
+        from automations.mail import smtp
+
+        config = smtp.read_config(settings.section("smtp"), settings.path)
+        return smtp.SmtpMailer(config, smtp.password_from_env(config))
+    if settings.mail.backend == "microsoft365":
+        from automations.mail import microsoft365 as m365
+
+        m365_config = m365.read_config(
+            settings.section("microsoft365"), settings.path, settings.mail.sender
+        )
+        return m365.Microsoft365Mailer(
+            m365_config,
+            m365.secret_from_env(m365_config),
+            m365.token_backend_in(settings.state_dir),
+            timezone=settings.timezone,
+        )
     raise ConfigError(
         f'{settings.path}: mail.backend = "{settings.mail.backend}" is not available in '
         'this version; use "outbox"'
     )
+
+
+def mail_limits(settings: Settings) -> Limits | None:
+    """The sending limits of the configured mailer (None for the outbox: no limits)."""
+    if settings.mail.backend == "smtp":
+        from automations.mail import smtp
+
+        return smtp.read_config(settings.section("smtp"), settings.path).limits
+    if settings.mail.backend == "microsoft365":
+        from automations.mail import microsoft365 as m365
+
+        section = settings.section("microsoft365")
+        return m365.read_config(section, settings.path, settings.mail.sender).limits
+    return None

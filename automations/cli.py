@@ -6,10 +6,11 @@ import argparse
 import datetime as dt
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from automations.backends import open_mailer, open_spreadsheet
+from automations.backends import mail_limits, open_mailer, open_spreadsheet
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.demo import create_missing_workbooks, init_demo
 from automations.errors import AutomationError, ConfigError
@@ -17,8 +18,10 @@ from automations.jobs import Job, registry
 from automations.languages import Language
 from automations.ledger import Ledger
 from automations.lock import RunLock
+from automations.mail.backend import check_mailer
 from automations.render import Renderer
 from automations.runner import Runner
+from automations.throttle import DAY, Throttle
 
 log = logging.getLogger("automations")
 
@@ -121,13 +124,22 @@ def _settings(path: Path, today: dt.date | None = None) -> Settings:
 
 
 def _runner(settings: Settings, ledger: Ledger) -> Runner:
+    def clock() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    limits = mail_limits(settings)
+    throttle = None
+    if limits is not None:
+        # Sends of the last day (earlier runs too) count against the daily limit.
+        throttle = Throttle(limits, clock, time.sleep, ledger.sent_since(clock() - DAY))
     return Runner(
         settings,
         lambda name: open_spreadsheet(settings, name),
         open_mailer(settings),
         ledger,
         Renderer(settings.templates_dir),
-        clock=lambda: dt.datetime.now(dt.UTC),
+        clock=clock,
+        throttle=throttle,
     )
 
 
@@ -202,6 +214,16 @@ def cmd_check(args: argparse.Namespace) -> int:
                     f"'{header}' looks like immigration-status data; remove it from shared "
                     "sheets (the jobs never read it)"
                 )
+    try:
+        mailer = open_mailer(settings)
+        try:
+            checked = check_mailer(mailer)
+        finally:
+            mailer.close()
+        if checked:
+            print(f"mail: {checked}")
+    except AutomationError as err:
+        problems.append(f"mail: {err}")
     renderer = Renderer(settings.templates_dir)
     if "en" not in renderer.languages:
         problems.append(f"templates: no English folder in {settings.templates_dir}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from automations.errors import AutomationError
-from automations.plan import History
+from automations.plan import AttendeeResponse, History
 from automations.sheets.contract import CellWrite, RowRef
 
 MIGRATIONS: tuple[str, ...] = (
@@ -66,7 +66,34 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL
     );
     """,
+    # 2: calendar events kept by the provider (Microsoft 365), keyed by invite UID.
+    """
+    CREATE TABLE events (
+        uid TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        cancelled INTEGER NOT NULL DEFAULT 0,
+        starts_at TEXT NOT NULL,
+        responses TEXT NOT NULL DEFAULT '[]',
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX events_job ON events (job);
+    """,
 )
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A provider calendar event created for an invite UID."""
+
+    uid: str
+    job: str
+    event_id: str
+    sequence: int
+    cancelled: bool
+    starts_at: str
+    responses: tuple[AttendeeResponse, ...]
 
 
 @dataclass(frozen=True)
@@ -292,3 +319,74 @@ class Ledger:
             (job,),
         ).fetchone()
         return RunRecord(row[0], row[1], bool(row[2]), *row[3:]) if row else None
+
+    # -- provider calendar events -----------------------------------------------
+
+    def event(self, uid: str) -> EventRecord | None:
+        """The calendar event created for invite `uid`, if any."""
+        row = self._db.execute(
+            "SELECT uid, job, event_id, sequence, cancelled, starts_at, responses FROM events"
+            " WHERE uid = ?",
+            (uid,),
+        ).fetchone()
+        return _event(row) if row else None
+
+    def events(self, job: str) -> list[EventRecord]:
+        """Every calendar event of `job`."""
+        rows = self._db.execute(
+            "SELECT uid, job, event_id, sequence, cancelled, starts_at, responses FROM events"
+            " WHERE job = ? ORDER BY starts_at",
+            (job,),
+        )
+        return [_event(row) for row in rows]
+
+    def save_event(
+        self,
+        uid: str,
+        job: str,
+        event_id: str,
+        sequence: int,
+        cancelled: bool,
+        starts_at: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember the provider's event for `uid` after a create, update or cancel."""
+        self._db.execute(
+            "INSERT INTO events (uid, job, event_id, sequence, cancelled, starts_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET"
+            " event_id = excluded.event_id, sequence = excluded.sequence,"
+            " cancelled = excluded.cancelled, starts_at = excluded.starts_at,"
+            " updated_at = excluded.updated_at",
+            (uid, job, event_id, sequence, int(cancelled), starts_at.isoformat(), now.isoformat()),
+        )
+
+    def save_responses(
+        self, uid: str, responses: Iterable[AttendeeResponse], now: dt.datetime
+    ) -> None:
+        """Keep the attendee responses last read for `uid` (used when the provider is down)."""
+        data = json.dumps([[r.email, r.name, r.response] for r in responses])
+        self._db.execute(
+            "UPDATE events SET responses = ?, updated_at = ? WHERE uid = ?",
+            (data, now.isoformat(), uid),
+        )
+
+    def sent_since(self, since: dt.datetime) -> list[tuple[dt.datetime, int]]:
+        """(when, recipients) of every send recorded as sent after `since` (for throttling)."""
+        # Stamps carry their UTC offset; compare as datetimes, prefilter generously as text.
+        bound = (since - dt.timedelta(days=1)).isoformat()
+        rows = self._db.execute(
+            "SELECT updated_at, recipients FROM sends WHERE state = 'sent' AND updated_at >= ?",
+            (bound,),
+        )
+        found = []
+        for stamp, recipients in rows:
+            when = dt.datetime.fromisoformat(stamp)
+            if when.tzinfo is not None and when > since:
+                found.append((when, recipients))
+        return found
+
+
+def _event(row: tuple) -> EventRecord:
+    uid, job, event_id, sequence, cancelled, starts_at, responses = row
+    answers = tuple(AttendeeResponse(*item) for item in json.loads(responses))
+    return EventRecord(uid, job, event_id, sequence, bool(cancelled), starts_at, answers)

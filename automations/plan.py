@@ -94,11 +94,22 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class AttendeeResponse:
+    """One attendee's answer to a calendar event, as the calendar provider reports it."""
+
+    email: str
+    name: str
+    response: str  # "accepted", "tentativelyAccepted", "declined" or "none"
+
+
+@dataclass(frozen=True)
 class History:
     """What the ledger knows for one job: keys already sent and entity snapshots."""
 
     sent: frozenset[str] = frozenset()
     states: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Attendee responses by invite UID, read from the calendar provider before planning.
+    responses: Mapping[str, tuple[AttendeeResponse, ...]] = field(default_factory=dict)
 
     def was_sent(self, key: str) -> bool:
         """True when the message with `key` went out in an earlier run."""

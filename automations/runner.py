@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -17,12 +18,21 @@ from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
 from automations.ledger import Ledger, RunRecord
-from automations.mail.backend import Mailer, SendResult
+from automations.mail.backend import CalendarMailer, EventFailed, Mailer, SendResult, calendar_of
 from automations.mail.compose import Envelope, Outgoing, compose
-from automations.plan import Action, JobInput, Message, Plan, StatusCell
+from automations.plan import (
+    Action,
+    AttendeeResponse,
+    History,
+    JobInput,
+    Message,
+    Plan,
+    StatusCell,
+)
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import CellWrite, RunLogEntry, Table, TabSpec, key_text
+from automations.throttle import QUEUED_STATUS, Throttle
 
 log = logging.getLogger("automations")
 MAX_LISTED = 40
@@ -39,6 +49,7 @@ class JobResult:
     skipped: int = 0
     failed: int = 0
     uncertain: int = 0
+    queued: int = 0  # held back by the daily recipient limit; they go on the next run
     written: int = 0
     problems: list[str] = field(default_factory=list)
     error: str | None = None
@@ -56,6 +67,8 @@ class JobResult:
             counts = f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
             if self.uncertain:
                 counts += f", uncertain {self.uncertain}"
+            if self.queued:
+                counts += f", queued {self.queued} (daily sending limit reached)"
         first = self.error or (self.problems[0] if self.problems else "")
         return f"{counts}{'; ' + first if first else ''}"
 
@@ -79,6 +92,7 @@ class Runner:
         renderer: Renderer,
         clock: Callable[[], dt.datetime],
         out: Callable[[str], None] = print,
+        throttle: Throttle | None = None,
     ) -> None:
         self.settings = settings
         self._open_spreadsheet = spreadsheets
@@ -88,6 +102,8 @@ class Runner:
         self.renderer = renderer
         self.clock = clock
         self.out = out
+        # Paces sends to the mailer's limits (None: no limits, e.g. the outbox).
+        self.throttle = throttle
 
     def spreadsheet(self, name: str) -> Spreadsheet:
         """The spreadsheet `name`, opened once per runner."""
@@ -118,10 +134,33 @@ class Runner:
             now=now,
             settings=self.settings,
             options=options,
-            history=self.ledger.history(job.name),
+            history=self._history(job.name, now),
             languages=self.renderer.languages,
         )
         return job.plan(job_input), tables
+
+    def _history(self, job: str, now: dt.datetime) -> History:
+        """The ledger's history, plus attendee responses when the mailer keeps events."""
+        history = self.ledger.history(job)
+        calendar = calendar_of(self.mailer)
+        if calendar is None:
+            return history
+        responses: dict[str, tuple[AttendeeResponse, ...]] = {}
+        for event in self.ledger.events(job):
+            starts = dt.datetime.fromisoformat(event.starts_at)
+            if event.cancelled or starts < now - dt.timedelta(days=1):
+                responses[event.uid] = event.responses  # settled: keep the last answers
+                continue
+            try:
+                answers = tuple(calendar.event_responses(event.event_id))
+            except EventFailed as err:
+                log.warning("%s: responses for %s not read: %s", job, event.uid, err)
+                answers = event.responses
+            else:
+                if not self.ledger.read_only:
+                    self.ledger.save_responses(event.uid, answers, self._now(None))
+            responses[event.uid] = answers
+        return dataclasses.replace(history, responses=responses)
 
     def prepare(self, job: str, message: Message, now: dt.datetime) -> Outgoing:
         """Render and compose one message (with its .ics when it is an invitation)."""
@@ -177,8 +216,17 @@ class Runner:
         problems: list[str] = []
         extra_writes: list[CellWrite] = []
         uncertain = 0
+        calendar = calendar_of(self.mailer)
+        if calendar is not None and self._as_event(job, action):
+            return self._execute_event(job, action, result, calendar)
+        queued = 0
         for message in action.messages:
             outcome, detail, rejected = self._deliver(job, message, result)
+            if outcome == "queued":
+                queued += 1
+                for cell in message.recipient_rows.values():
+                    extra_writes.append(_status(cell, QUEUED_STATUS))
+                continue
             for address, reason in rejected.items():
                 cell = message.recipient_rows.get(address)
                 if cell is not None:
@@ -189,12 +237,17 @@ class Runner:
                 uncertain += 1
             elif outcome not in {"sent", "already"}:
                 problems.append(f"{describe_recipients(message.recipients, 1)}: {detail}")
-        if not problems and not uncertain:
+        if not problems and not uncertain and not queued:
             self.ledger.complete(job, action.on_success, action.state, self._now(None))
             return extra_writes
         if action.status is not None:
             total = len(action.messages)
-            if uncertain:
+            if queued and not problems and not uncertain:
+                status = (
+                    f"Queued: daily sending limit reached; {queued} of {total} messages "
+                    "will go on the next run"
+                )
+            elif uncertain:
                 status = (
                     f"Check: {uncertain} of {total} messages may or may not have gone out (a run "
                     "stopped while sending); they will not be resent automatically"
@@ -209,6 +262,107 @@ class Runner:
             "%s: %s: %d not sent, %d uncertain", job, action.description, len(problems), uncertain
         )
         return extra_writes
+
+    def _as_event(self, job: str, action: Action) -> bool:
+        """Whether an action's invitations become one provider event operation.
+
+        Only meetings the provider already keeps, or brand-new ones: a meeting first
+        invited by email (another mailer) keeps getting emailed updates, so calendars
+        never hold two copies of it.
+        """
+        invites = {m.invite.uid for m in action.messages if m.invite is not None}
+        if len(invites) != 1 or any(m.invite is None for m in action.messages):
+            return False
+        if self.ledger.event(next(iter(invites))) is not None:
+            return True
+        first = action.messages[0].invite
+        assert first is not None
+        never_invited = (
+            action.state is None or self.ledger.history(job).state(action.state[0]) is None
+        )
+        return first.method == "REQUEST" and never_invited
+
+    def _execute_event(
+        self, job: str, action: Action, result: JobResult, calendar: CalendarMailer
+    ) -> list[CellWrite]:
+        """One create / update / cancel of the provider's event for all of an action's invites.
+
+        Every message key is still recorded (intent, then sent) so switching mailers
+        later never sends them again; the operation itself is idempotent (create carries
+        a transaction id, update and cancel set absolute values), so a run that stopped
+        half-way simply does it again.
+        """
+        first = action.messages[0].invite
+        assert first is not None
+        todo = [
+            m
+            for m in action.messages
+            if (record := self.ledger.record(m.key)) is None or record.state != "sent"
+        ]
+        now = self._now(None)
+        recipients = sum(len(m.recipients) for m in todo)
+        if todo and self.throttle is not None and not self.throttle.allows_today(recipients):
+            result.queued += len(todo)
+            if action.status is None:
+                return []
+            return [_status(action.status, f"Queued: {QUEUED_STATUS}; goes on the next run")]
+        if todo:
+            event = self.ledger.event(first.uid)
+            for message in todo:
+                self.ledger.intent(
+                    message.key, job, f"event:{first.uid}", len(message.recipients), now
+                )
+            fault_point("after-intent")
+            if self.throttle is not None:
+                self.throttle.wait_turn()
+            try:
+                if first.method == "CANCEL":
+                    event_id = event.event_id if event else ""
+                    if event is not None and not event.cancelled:
+                        calendar.cancel_event(event.event_id, first)
+                    verb = "cancelled"
+                else:
+                    reuse = event.event_id if event is not None and not event.cancelled else None
+                    event_id = calendar.save_event(first, reuse)
+                    verb = "updated" if reuse else "created"
+            except EventFailed as err:
+                detail = f"calendar event not saved: {err}"
+                for message in todo:
+                    self.ledger.outcome(message.key, "failed", self._now(None), detail)
+                result.failed += len(todo)
+                log.warning("%s: %s: %s", job, action.description, detail)
+                if action.status is None:
+                    return []
+                return [_status(action.status, f"Error: {detail}; will try again on the next run")]
+            except MailError:
+                for message in todo:
+                    self.ledger.forget(message.key)
+                raise
+            if self.throttle is not None:
+                self.throttle.record(recipients)
+            fault_point("after-send")
+            done = self._now(None)
+            self.ledger.save_event(
+                first.uid,
+                job,
+                event_id,
+                first.sequence,
+                first.method == "CANCEL",
+                first.start,
+                done,
+            )
+            for message in todo:
+                self.ledger.outcome(
+                    message.key,
+                    "sent",
+                    done,
+                    f"Exchange meeting {verb}; the provider sent the invitation",
+                    event_id,
+                )
+            result.sent += len(todo)
+            log.info("%s: %s: calendar event %s", job, action.description, verb)
+        self.ledger.complete(job, action.on_success, action.state, self._now(None))
+        return []
 
     def _deliver(
         self, job: str, message: Message, result: JobResult
@@ -241,6 +395,16 @@ class Runner:
                 )
                 result.uncertain += 1
                 return "uncertain", "outcome unknown", {}
+        if self.throttle is not None:
+            too_many = self.throttle.too_many_recipients(len(outgoing.recipients))
+            if too_many:
+                result.failed += 1
+                return "failed", too_many, {}
+            if not self.throttle.allows_today(len(outgoing.recipients)):
+                result.queued += 1
+                return "queued", QUEUED_STATUS, {}
+            self.throttle.wait_turn()
+            now = self._now(None)
         self.ledger.intent(message.key, job, outgoing.message_id, len(outgoing.recipients), now)
         fault_point("after-intent")
         try:
@@ -248,6 +412,8 @@ class Runner:
         except MailError:
             self.ledger.forget(message.key)
             raise
+        if self.throttle is not None:
+            self.throttle.record(len(outgoing.recipients))
         fault_point("after-send")
         self.ledger.outcome(message.key, sent.state, self._now(None), sent.detail, sent.provider_id)
         fault_point("after-outcome")
@@ -257,7 +423,10 @@ class Runner:
                 "%s: sent %s to %s", job, message.template, describe_recipients(message.recipients)
             )
         else:
-            result.failed += 1
+            if sent.state == "uncertain":
+                result.uncertain += 1
+            else:
+                result.failed += 1
             log.warning(
                 "%s: %s %s to %s: %s",
                 job,

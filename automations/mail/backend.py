@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from automations.mail.compose import Outgoing
+from automations.plan import AttendeeResponse, InviteSpec
 
 
 @dataclass(frozen=True)
 class SendResult:
     """How one send ended.
 
-    state: "sent" (accepted), "failed" (not accepted; try again next run) or
-    "rejected" (refused for good). `rejected` lists recipients refused individually
-    while the message went to the others.
+    state: "sent" (accepted), "failed" (not accepted; try again next run),
+    "rejected" (refused for good) or "uncertain" (the connection broke mid-send).
+    `rejected` lists recipients refused individually while the message went to the others.
     """
 
     state: str
@@ -42,3 +43,43 @@ class Mailer(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+class EventFailed(Exception):
+    """One calendar event operation failed (the job goes on; the meeting is retried)."""
+
+
+@runtime_checkable
+class CalendarMailer(Protocol):
+    """A mailer whose provider keeps real calendar events and sends the invitations itself.
+
+    With such a mailer the runner turns an action's invite messages (same InviteSpec)
+    into one event operation, keyed by the invite UID, instead of one email each.
+    """
+
+    calendar_events: bool  # False: the provider is configured to mail .ics invites instead
+
+    def save_event(self, invite: InviteSpec, event_id: str | None) -> str:
+        """Create the event (event_id None) or update it; return the provider's event id."""
+        ...
+
+    def cancel_event(self, event_id: str, invite: InviteSpec) -> None:
+        """Cancel the event; the provider tells the attendees."""
+        ...
+
+    def event_responses(self, event_id: str) -> list[AttendeeResponse]:
+        """Every attendee's answer so far."""
+        ...
+
+
+def calendar_of(mailer: object) -> CalendarMailer | None:
+    """The mailer as a CalendarMailer when it keeps calendar events, else None."""
+    if isinstance(mailer, CalendarMailer) and mailer.calendar_events:
+        return mailer
+    return None
+
+
+def check_mailer(mailer: object) -> str | None:
+    """Run the mailer's optional `check()` (connect, sign in); None when it has none."""
+    check = getattr(mailer, "check", None)
+    return check() if callable(check) else None
