@@ -78,11 +78,9 @@ class Retrier:
                 if not retryable:
                     raise
                 pause = self.delay(attempt, retry_after)
-                elapsed = self.clock() - started
-                if (
-                    attempt >= self.policy.attempts
-                    or elapsed + pause > self.policy.max_total_seconds
-                ):
+                # Time spent so far: the clock, or the sleeps when sleep is not real.
+                spent = max(self.clock() - started, waited)
+                if attempt >= self.policy.attempts or spent + pause > self.policy.max_total_seconds:
                     raise RetriesExhausted(err, attempt, waited) from err
                 self.sleep(pause)
                 waited += pause
