@@ -76,6 +76,9 @@ class Action:
     status: StatusCell | None = None
     # Snapshot of what recipients now know about the entity, kept in the ledger.
     state: tuple[str, Mapping[str, Any]] | None = None
+    # The messages all carry one InviteSpec for people who may see each other: a mailer
+    # that keeps calendar events (Microsoft 365) may make them one real meeting instead.
+    as_event: bool = False
 
 
 @dataclass

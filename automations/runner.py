@@ -270,13 +270,13 @@ class Runner:
         invited by email (another mailer) keeps getting emailed updates, so calendars
         never hold two copies of it.
         """
-        invites = {m.invite.uid for m in action.messages if m.invite is not None}
-        if len(invites) != 1 or any(m.invite is None for m in action.messages):
+        first = action.messages[0].invite if action.messages else None
+        if not action.as_event or first is None:
             return False
-        if self.ledger.event(next(iter(invites))) is not None:
+        if any(m.invite != first for m in action.messages):
+            return False
+        if self.ledger.event(first.uid) is not None:
             return True
-        first = action.messages[0].invite
-        assert first is not None
         never_invited = (
             action.state is None or self.ledger.history(job).state(action.state[0]) is None
         )

@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.workbooks",
     "tests.fixtures.google",
+    "tests.fixtures.mail",
 ]

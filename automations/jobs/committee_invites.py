@@ -40,6 +40,7 @@ from automations.languages import ENGLISH, Language
 from automations.plan import (
     Action,
     Attendee,
+    AttendeeResponse,
     InviteSpec,
     JobInput,
     Message,
@@ -345,11 +346,33 @@ def _domain(settings: Settings) -> str:
     return parseaddr(settings.mail.organizer)[1].rpartition("@")[2] or "mou.invalid"
 
 
+def _uid(meeting: Meeting, settings: Settings) -> str:
+    return f"{meeting.id}.committee@{_domain(settings)}"
+
+
+def responses_text(answers: Sequence[AttendeeResponse]) -> str:
+    """Attendee answers as staff read them: "5 accepted, 1 declined, 2 no reply"."""
+    counts = Counter(a.response for a in answers)
+    parts = [
+        f"{counts[key]} {words}"
+        for key, words in (
+            ("accepted", "accepted"),
+            ("tentativelyAccepted", "tentative"),
+            ("declined", "declined"),
+        )
+        if counts[key]
+    ]
+    waiting = len(answers) - sum(counts[k] for k in ("accepted", "tentativelyAccepted", "declined"))
+    if waiting or not parts:
+        parts.append(f"{waiting} no reply")
+    return ", ".join(parts)
+
+
 def _invite(
     meeting: Meeting, sequence: int, method: str, members: Sequence[Member], settings: Settings
 ) -> InviteSpec:
     return InviteSpec(
-        uid=f"{meeting.id}.committee@{_domain(settings)}",
+        uid=_uid(meeting, settings),
         sequence=sequence,
         method=method,
         start=meeting.start,
@@ -461,6 +484,13 @@ def plan(job: JobInput) -> Plan:
                         reminded = [m for m in members if m.email.casefold() in current]
                         if reminded:
                             result.actions.append(_reminder_action(job, meeting, reminded, note))
+        answers = job.history.responses.get(_uid(meeting, settings))
+        if answers:
+            # Read from the calendar provider (Microsoft 365) before planning.
+            result.writes.append(write(SHEET, meeting.ref, "Responses", responses_text(answers)))
+            declined = [a.name or a.email for a in answers if a.response == "declined"]
+            if status is not None and declined and not meeting.cancelled:
+                status += f"; declined: {', '.join(declined)}"
         if status is not None:
             result.writes.append(write(SHEET, meeting.ref, "Status", status))
         if day > settings.agreement_end and state is None:
@@ -545,6 +575,7 @@ def _request_action(
             f"meeting:{meeting.id}",
             {**meeting.snapshot(), "sequence": sequence, "cancelled": False},
         ),
+        as_event=True,
     )
 
 
@@ -588,6 +619,7 @@ def _cancel_action(
             f"meeting:{meeting.id}",
             {**meeting.snapshot(), "sequence": sequence, "cancelled": True},
         ),
+        as_event=True,
     )
 
 
