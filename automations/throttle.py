@@ -58,8 +58,9 @@ def read_limits(section: Mapping[str, Any], where: str) -> Limits:
 class Throttle:
     """Paces sends and counts recipients; the clock and sleep are injected (tests, bench).
 
-    Pacing spaces messages evenly (60 s / messages_per_minute apart) and, as a hard
-    guard, never lets any 60-second window hold more than messages_per_minute sends.
+    Pacing is a token bucket refilled at messages_per_minute (so a slow send or a retry
+    is caught up a little afterwards) and, as a hard guard, no 60-second window ever
+    holds more than messages_per_minute sends.
     `history` is (when, recipients) of sends from earlier runs, so back-to-back cron
     runs share one budget.
     """
@@ -75,6 +76,10 @@ class Throttle:
         self._clock = clock
         self._sleep = sleep
         self._interval = MINUTE / limits.messages_per_minute
+        # A small bucket: catch up after a delay without bursting at the start.
+        self._capacity = max(1.0, limits.messages_per_minute / 10)
+        self._tokens = 1.0
+        self._refilled = clock()
         ordered = sorted(history)
         self._sends: deque[dt.datetime] = deque(
             (when for when, _ in ordered[-limits.messages_per_minute :]),
@@ -108,9 +113,10 @@ class Throttle:
         """Sleep until the next message may go without breaking the per-minute limit."""
         while True:
             now = self._clock()
+            self._refill(now)
             ready = now
-            if self._sends:
-                ready = max(ready, self._sends[-1] + self._interval)
+            if self._tokens < 1:
+                ready = now + (1 - self._tokens) * self._interval
             if len(self._sends) == self.limits.messages_per_minute:
                 ready = max(ready, self._sends[0] + MINUTE)
             pause = (ready - now).total_seconds()
@@ -119,8 +125,16 @@ class Throttle:
             self.waited += pause
             self._sleep(pause)
 
+    def _refill(self, now: dt.datetime) -> None:
+        if now > self._refilled:
+            gained = (now - self._refilled) / self._interval
+            self._tokens = min(self._capacity, self._tokens + gained)
+            self._refilled = now
+
     def record(self, recipients: int) -> None:
         """Count one message handed to the mail server now."""
         now = self._clock()
+        self._refill(now)
+        self._tokens -= 1
         self._sends.append(now)
         self._day.append((now, recipients))

@@ -232,8 +232,10 @@ class Microsoft365Mailer:
             )
         self._signed_in = True
 
-    def _call(self, what: str, request: Callable[[], T]) -> T:
-        """Run one Graph request, retrying 429/503/504 within max_retries and max_wait."""
+    def _call(
+        self, what: str, request: Callable[[], T], retry: tuple[int, ...] = RETRY_STATUSES
+    ) -> T:
+        """Run one Graph request, retrying `retry` statuses within max_retries and max_wait."""
         self._sign_in()
         waited = 0.0
         attempt = 0
@@ -244,7 +246,7 @@ class Microsoft365Mailer:
                 status = err.response.status_code if err.response is not None else 0
                 if status == 429:
                     self.throttled += 1
-                if status not in RETRY_STATUSES or attempt >= self.config.max_retries:
+                if status not in retry or attempt >= self.config.max_retries:
                     raise
                 pause = _retry_after(err.response, attempt)
                 if waited + pause > self.config.max_wait:
@@ -287,9 +289,9 @@ class Microsoft365Mailer:
             mail.bcc.add(list(envelope.bcc))
         if envelope.reply_to:
             mail.reply_to.add(parseaddr(envelope.reply_to)[1])
-        name, address = parseaddr(envelope.sender)
+        address = parseaddr(envelope.sender)[1]
         if address and address.casefold() != self.config.mailbox.casefold():
-            mail.sender = (name, address) if name else address  # needs Send As rights
+            mail.sender = address  # sending as another address needs Send As rights
         mail.subject = message.rendered.subject
         mail.body = message.rendered.html
         mail.body_type = "HTML"
@@ -298,27 +300,43 @@ class Microsoft365Mailer:
         digest = key_digest(message.key)
         mail.add_message_header("X-MOU-Key", digest)
         mail.single_value_extended_properties.append({"id": KEY_PROPERTY, "value": digest})
-        try:
-            self._call("send mail", lambda: mail.send(save_to_sent_folder=True))
-        except HTTPError as err:
-            self._stop_on_auth(err, "send mail")
-            status = err.response.status_code if err.response is not None else 0
-            detail = f"Graph answered {status}: {_graph_message(err.response)}"
-            if status in RETRY_STATUSES:
-                if status == 504 and self.confirm(message):
-                    return self._sent(digest)
-                return SendResult("failed", detail + "; will try again on the next run")
-            if 400 <= status < 500:
-                return SendResult("rejected", detail, rejected=_named_recipient(err, message))
-            return SendResult("failed", detail)
-        except RequestException as err:
-            # The request may have reached Exchange: look before anyone resends it.
-            found = self.confirm(message)
-            if found:
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                # 429/503 mean "not taken": retry. A 504 may have been taken: look first.
+                self._call("send mail", lambda: mail.send(save_to_sent_folder=True), (429, 503))
                 return self._sent(digest)
-            state = "failed" if found is False else "uncertain"
-            return SendResult(state, f"{self._where()}: {type(err).__name__}: {err}")
-        return self._sent(digest)
+            except HTTPError as err:
+                status = err.response.status_code if err.response is not None else 0
+                if status != 504 or attempt == self.config.max_retries:
+                    return self._send_failed(err, message)
+                self._sleep(_retry_after(err.response, attempt))
+                found = self.confirm(message)
+                if found is None:
+                    return SendResult(
+                        "uncertain",
+                        "Graph timed out (504) and Sent Items cannot be searched; not resent",
+                    )
+                if found:
+                    return self._sent(digest)
+            except RequestException as err:
+                # The request may have reached Exchange: look before anyone resends it.
+                found = self.confirm(message)
+                if found:
+                    return self._sent(digest)
+                state = "failed" if found is False else "uncertain"
+                return SendResult(state, f"{self._where()}: {type(err).__name__}: {err}")
+        return SendResult("failed", "Graph kept timing out; will try again on the next run")
+
+    def _send_failed(self, err: HTTPError, message: Outgoing) -> SendResult:
+        """Turn a Graph error on sendMail into a result (or MailError when nothing can go)."""
+        self._stop_on_auth(err, "send mail")
+        status = err.response.status_code if err.response is not None else 0
+        detail = f"Graph answered {status}: {_graph_message(err.response)}"
+        if status in RETRY_STATUSES:
+            return SendResult("failed", detail + "; will try again on the next run")
+        if 400 <= status < 500:
+            return SendResult("rejected", detail, rejected=_named_recipient(err, message))
+        return SendResult("failed", detail)
 
     def _sent(self, digest: str) -> SendResult:
         self.sent += 1
