@@ -91,9 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate config, spreadsheets, tabs, columns and templates; one line per problem",
     )
 
-    init = commands.add_parser("init", help="write a self-contained demo setup")
+    init = commands.add_parser(
+        "init",
+        help="write a self-contained demo setup (--demo DIR), or without --demo set up the "
+        "configured Google spreadsheets (tabs, headers, frozen header row, dropdowns)",
+    )
     init.add_argument(
-        "--demo", type=Path, required=True, metavar="DIR", help="folder for jobs.toml + workbooks"
+        "--demo", type=Path, default=None, metavar="DIR", help="folder for jobs.toml + workbooks"
     )
     return parser
 
@@ -256,7 +260,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Write a demo setup into a folder."""
+    """Write a demo setup into a folder, or set up the configured Google spreadsheets."""
+    if args.demo is None:
+        from automations.sheets.google_init import init_configured
+
+        for line in init_configured(_settings(args.config)):
+            print(line)
+        return EXIT_OK
     config = init_demo(args.demo, dt.date.today())
     print(f"Demo written to {args.demo}. Next: python jobs.py --config {config} run all")
     return EXIT_OK

@@ -243,7 +243,7 @@ class GoogleSpreadsheet:
 
     # -- calls ----------------------------------------------------------------
 
-    def _call(self, what: str, operation: Callable[[], Any]) -> Any:
+    def call(self, what: str, operation: Callable[[], Any]) -> Any:
         """Run one API call and turn its failures into messages a person can act on."""
         try:
             return operation()
@@ -300,10 +300,10 @@ class GoogleSpreadsheet:
             spreadsheet=self.describe(),
         )
 
-    def _metadata(self) -> dict[str, _Tab]:
+    def tabs(self) -> dict[str, _Tab]:
         """Tab titles, IDs and grid sizes: one request, cached for the rest of the run."""
         if self._tabs is None:
-            meta = self._call(
+            meta = self.call(
                 "metadata request",
                 lambda: self.http.fetch_sheet_metadata(
                     self.key,
@@ -329,14 +329,14 @@ class GoogleSpreadsheet:
 
     def titles(self) -> list[str]:
         """The tab titles in the spreadsheet."""
-        return list(self._metadata())
+        return list(self.tabs())
 
     def batch_get(
         self, ranges: Sequence[str], what: str = "values read", major: str = "ROWS"
     ) -> list[list[list[CellValue]]]:
         """One values batchGet (unformatted, serial dates); '' cells come back as None."""
         params = {**READ_PARAMS, "majorDimension": major}
-        answer = self._call(
+        answer = self.call(
             what, lambda: self.http.values_batch_get(self.key, list(ranges), params=dict(params))
         )
         return [
@@ -348,7 +348,7 @@ class GoogleSpreadsheet:
 
     def read(self, specs: Sequence[TabSpec]) -> dict[str, Table]:
         """Read every requested tab in one batchGet (after at most one metadata request)."""
-        tabs = self._metadata()
+        tabs = self.tabs()
         found: list[tuple[TabSpec, str]] = []
         for spec in specs:
             wanted = self.names.tab(spec.name)
@@ -382,7 +382,7 @@ class GoogleSpreadsheet:
         self.last_write = stats = WriteStats()
         if not writes and run_log is None:
             return []
-        tabs = self._metadata()
+        tabs = self.tabs()
         dropped: list[CellWrite] = []
         by_tab: dict[str, list[CellWrite]] = {}
         for write in writes:
@@ -444,15 +444,13 @@ class GoogleSpreadsheet:
                 _grow(tabs[log_title], first + len(rows), len(RUN_LOG_HEADERS), GROW_ROWS)
             )
         if structural:
-            self._call(
+            self.call(
                 "change to the tabs",
                 lambda: self.http.batch_update(self.key, {"requests": structural}),
             )
             stats.structural = 1
         for body in _split(data, self.max_request_bytes, stats):
-            self._call(
-                "write-back", lambda body=body: self.http.values_batch_update(self.key, body)
-            )
+            self.call("write-back", lambda body=body: self.http.values_batch_update(self.key, body))
             stats.value_requests += 1
         if stats.value_requests > 1:
             stats.notes.append(

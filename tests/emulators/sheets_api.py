@@ -854,9 +854,9 @@ class SheetsEmulator:
             sheet = target(grid_range.get("sheetId"))
             bounds = (
                 int(grid_range.get("startRowIndex") or 0),
-                int(grid_range.get("endRowIndex") or sheet.row_count),
+                int(grid_range.get("endRowIndex") or 10**9),  # missing = unbounded
                 int(grid_range.get("startColumnIndex") or 0),
-                int(grid_range.get("endColumnIndex") or sheet.column_count),
+                int(grid_range.get("endColumnIndex") or 10**9),
             )
             sheet.validations = [v for v in sheet.validations if v[0] != bounds]
             if spec.get("rule"):
