@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from automations.cells import CellValue
 from automations.config import Settings
 from automations.languages import Language
 from automations.sheets.contract import CellWrite, RowRef, Table
@@ -81,6 +82,15 @@ class Action:
     as_event: bool = False
 
 
+@dataclass(frozen=True)
+class TabContent:
+    """The whole content of a tab the tool owns outright (e.g. `MOU Tracker`), rows of cells."""
+
+    spreadsheet: str
+    tab: str
+    rows: tuple[tuple[CellValue, ...], ...]
+
+
 @dataclass
 class Plan:
     """Everything a job decided, before any I/O."""
@@ -89,6 +99,8 @@ class Plan:
     writes: list[CellWrite] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: int = 0
+    # Tool-owned tabs rewritten whole, after the cell writes (never a staff tab).
+    tabs: list[TabContent] = field(default_factory=list)
 
     @property
     def messages(self) -> list[Message]:
@@ -138,6 +150,10 @@ class JobInput:
     options: Any
     history: History
     languages: frozenset[str]
+    # Ledger history of the other jobs named in Job.histories (read-only).
+    others: Mapping[str, History] = field(default_factory=dict)
+    # True when the admin asked for this job by name (`run JOB`), not `run all` or a schedule.
+    on_demand: bool = False
 
     def table(self, spreadsheet: str, tab: str) -> Table | None:
         """The table read for `tab` of `spreadsheet` (None for an absent optional tab)."""

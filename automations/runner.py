@@ -28,6 +28,7 @@ from automations.plan import (
     Message,
     Plan,
     StatusCell,
+    TabContent,
 )
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
@@ -119,7 +120,9 @@ class Runner:
 
     # -- planning -------------------------------------------------------------
 
-    def plan(self, job: Job, today: dt.date | None) -> tuple[Plan, dict[str, dict[str, Table]]]:
+    def plan(
+        self, job: Job, today: dt.date | None, on_demand: bool = False
+    ) -> tuple[Plan, dict[str, dict[str, Table]]]:
         """Read the job's tabs (one read per spreadsheet) and return its plan."""
         now = self._now(today)
         options = job.options(self.settings)
@@ -136,6 +139,8 @@ class Runner:
             options=options,
             history=self._history(job.name, now),
             languages=self.renderer.languages,
+            others={name: self.ledger.history(name) for name in job.histories},
+            on_demand=on_demand,
         )
         return job.plan(job_input), tables
 
@@ -183,12 +188,21 @@ class Runner:
 
     # -- running --------------------------------------------------------------
 
-    def run(self, job: Job, today: dt.date | None = None, dry_run: bool = False) -> JobResult:
-        """Plan and execute one job; never raises for problems a person can fix."""
+    def run(
+        self,
+        job: Job,
+        today: dt.date | None = None,
+        dry_run: bool = False,
+        on_demand: bool = False,
+    ) -> JobResult:
+        """Plan and execute one job; never raises for problems a person can fix.
+
+        `on_demand` tells the planner the admin asked for this job by name.
+        """
         result = JobResult(job.name, dry_run=dry_run)
         started = self._now(today)
         try:
-            plan, tables = self.plan(job, today)
+            plan, tables = self.plan(job, today, on_demand)
         except AutomationError as err:
             result.error = str(err)
             log.error("%s: %s", job.name, err)
@@ -486,6 +500,27 @@ class Runner:
                 )
             result.written += len(writes) - len(dropped)
             self.ledger.written(p.id for p in pending if p.write.spreadsheet == sheet)
+        for content in plan.tabs:
+            self._replace_tab(job, content, result)
+
+    def _replace_tab(self, job: Job, content: TabContent, result: JobResult) -> None:
+        """Rewrite one tool-owned tab whole, in one batch (e.g. `MOU Tracker`)."""
+        spreadsheet = self.spreadsheet(content.spreadsheet)
+        replace = getattr(spreadsheet, "replace_tab", None)
+        if replace is None:
+            result.error = result.error or (
+                f"spreadsheet {spreadsheet.describe()}: this sheets backend cannot rewrite "
+                f"the '{content.tab}' tab yet (it has no replace_tab)"
+            )
+            log.error("%s: %s", job.name, result.error)
+            return
+        try:
+            replace(content.tab, content.rows)
+        except AutomationError as err:
+            result.error = result.error or f"tab '{content.tab}': {err}"
+            log.error("%s: %s (rewritten on the next run)", job.name, err)
+            return
+        result.written += 1
 
     def _dry_run(self, job: Job, plan: Plan, result: JobResult, started: dt.datetime) -> None:
         """Print what would be sent and written; render every message to prove it works."""
@@ -511,6 +546,8 @@ class Runner:
                 f"{write.column} = "
                 f"{text(write.value)[:80]!r}"
             )
+        for content in plan.tabs:
+            lines.append(f"  write tab {content.tab}: replaced by {len(content.rows)} rows")
         self.out(f"[dry run] {job.name}: nothing is sent or written")
         for line in lines[:MAX_LISTED]:
             self.out(line)

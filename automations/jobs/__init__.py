@@ -23,6 +23,8 @@ class Job:
     plan: Callable[[JobInput], Plan]
     # Messages with made-up data, one per template, for `check` and tests.
     samples: Callable[[Settings, Any], list[Message]]
+    # Other jobs whose ledger history the planner reads (JobInput.others), e.g. the tracker.
+    histories: tuple[str, ...] = ()
 
 
 def registry() -> dict[str, Job]:

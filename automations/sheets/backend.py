@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from automations.cells import CellValue
 from automations.sheets.contract import CellWrite, RunLogEntry, Table, TabSpec
 
 
@@ -30,5 +31,13 @@ class Spreadsheet(Protocol):
         """Write `writes` to rows re-located by key now, append the Run Log row.
 
         Returns the writes that were dropped because their row is gone.
+        """
+        ...
+
+    def replace_tab(self, tab: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Replace everything on the tool-owned tab `tab` (created when missing) with `rows`.
+
+        One batch, values written raw. Only for tabs the tool owns outright (e.g.
+        `MOU Tracker`); staff tabs are only ever changed through `write`.
         """
         ...

@@ -11,6 +11,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
+from automations.cells import CellValue
 from automations.errors import SheetError
 from automations.sheets.contract import (
     RUN_LOG_HEADERS,
@@ -116,6 +117,24 @@ class WorkbookSpreadsheet:
             _append_run_log(workbook, run_log)
         self._save(workbook)
         return dropped
+
+    def replace_tab(self, tab: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Replace the tool-owned tab `tab` (created at the end when missing) with `rows`."""
+        workbook = self._load(read_only=False)
+        wanted = self.names.tab(tab)
+        title = find_tab(workbook.sheetnames, wanted)
+        if title is None:
+            sheet = workbook.create_sheet(wanted)
+        else:
+            # A fresh sheet in the same place: no stale rows or cells left behind.
+            index = workbook.sheetnames.index(title)
+            workbook.remove(workbook[title])
+            sheet = workbook.create_sheet(title, index)
+        for row_number, row in enumerate(rows, start=1):
+            for column, value in enumerate(row, start=1):
+                if value is not None and value != "":
+                    _set_text(sheet, row_number, column, value)
+        self._save(workbook)
 
     def _save(self, workbook: openpyxl.Workbook) -> None:
         # Temp file then rename, so a crash never leaves a half-written workbook.
