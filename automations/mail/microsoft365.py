@@ -44,6 +44,12 @@ GRAPH_URL = "https://graph.microsoft.com/"
 # Our own named property (PS_PUBLIC_STRINGS namespace) holding the key digest.
 KEY_PROPERTY = "String {00020329-0000-0000-C000-000000000046} Name X-MOU-Key"
 RETRY_STATUSES = (429, 503, 504)
+_RESPONSES = {
+    "accepted": "accepted",
+    "tentatively_accepted": "tentativelyAccepted",
+    "tentativelyAccepted": "tentativelyAccepted",
+    "declined": "declined",
+}
 PERMISSIONS = (
     "the app registration needs the Microsoft Graph *application* permissions Mail.Send and "
     "Calendars.ReadWrite (plus Mail.ReadBasic to confirm sends after a crash), with admin "
@@ -434,13 +440,9 @@ class Microsoft365Mailer:
         answers = []
         for attendee in event.attendees:
             status = attendee.response_status.status if attendee.response_status else None
-            answers.append(
-                AttendeeResponse(
-                    attendee.address,
-                    attendee.name or "",
-                    status.value if status is not None else "none",
-                )
-            )
+            # O365 keeps enum values snake_cased; the ledger keeps Graph's words.
+            word = _RESPONSES.get(status.value, "none") if status is not None else "none"
+            answers.append(AttendeeResponse(attendee.address, attendee.name or "", word))
         return answers
 
     # -- admin --------------------------------------------------------------------

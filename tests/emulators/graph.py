@@ -236,7 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
             event["lastModifiedDateTime"] = "2026-01-01T00:00:00Z"
             event["organizer"] = {"emailAddress": {"address": mailbox, "name": mailbox}}
             event["attendees"] = [_attendee(a) for a in body.get("attendees", [])]
-            if body.get("isOnlineMeeting"):
+            # O365 sends booleans as "true"/"false" strings here; Graph accepts both.
+            if body.get("isOnlineMeeting") in (True, "true"):
                 event["onlineMeeting"] = {"joinUrl": f"https://teams.example/l/{event['id']}"}
             event["_changes"] = []
             state.events[event["id"]] = event
