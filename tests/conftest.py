@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.workbooks",
     "tests.fixtures.google",
     "tests.fixtures.mail",
+    "tests.fixtures.tracker",
 ]
