@@ -125,6 +125,12 @@ class SiteFigure:
     inactive: int
     topics: Mapping[str, Completion]
     owe_all: int
+    all_done: int = 0
+
+    @property
+    def fully_trained(self) -> Completion:
+        """Active staff who completed all four topics."""
+        return Completion(self.all_done, self.active)
 
 
 @dataclass(frozen=True)
@@ -308,7 +314,9 @@ def _pd(table: Table | None) -> PdFigure:
             continue  # a duplicated Employee ID counts once
         seen.add(key)
         site = row.text("Site") or NO_SITE
-        tally = by_site.setdefault(site, {"active": 0, "inactive": 0, "owe_all": 0})
+        tally = by_site.setdefault(
+            site, {"active": 0, "inactive": 0, "owe_all": 0, "all_done": 0}
+        )
         if not _active(row["Active"]):
             tally["inactive"] += 1
             continue
@@ -316,6 +324,8 @@ def _pd(table: Table | None) -> PdFigure:
         done = [name for name in names if row.text(name)]
         for name in done:
             tally[name] = tally.get(name, 0) + 1
+        if len(done) == len(names):
+            tally["all_done"] += 1
         if not done:
             tally["owe_all"] += 1
             owing.append(StaffOwing(ident, row.text("Name"), site))
@@ -327,13 +337,14 @@ def _pd(table: Table | None) -> PdFigure:
             tally["inactive"],
             {name: Completion(tally.get(name, 0), tally["active"]) for name in names},
             tally["owe_all"],
+            tally["all_done"],
         )
 
     total: dict[str, int] = {}
     for tally in by_site.values():
         for name, count in tally.items():
             total[name] = total.get(name, 0) + count
-    for name in ("active", "inactive", "owe_all"):
+    for name in ("active", "inactive", "owe_all", "all_done"):
         total.setdefault(name, 0)
     sites = tuple(
         site_figure(site, by_site[site])

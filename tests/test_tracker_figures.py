@@ -54,7 +54,8 @@ def test_pd_completion_overall_and_per_site_counts_each_active_person_once(track
     pd = tracker.compute(tracker_input()).pd
     overall = pd.overall
     # Active: E1, E2, E3, E6 (E1's duplicate row counts once; E4 and E5 are inactive).
-    assert (overall.active, overall.inactive, overall.owe_all) == (4, 2, 1)
+    assert (overall.active, overall.inactive, overall.owe_all, overall.all_done) == (4, 2, 1, 1)
+    assert overall.fully_trained.percent == 25
     assert [overall.topics[n] for n in pd.topics] == [
         Completion(3, 4),
         Completion(2, 4),
@@ -85,6 +86,7 @@ def test_all_complete_and_none_complete(tracker_input):
     done = tracker.compute(tracker_input(staff=staff)).pd
     assert [done.overall.topics[n].percent for n in done.topics] == [100, 100, 100, 100]
     assert done.owing_all == () and done.overall.owe_all == 0
+    assert done.overall.fully_trained == Completion(3, 3)
     bare = [{k: v for k, v in row.items() if k not in ALL_DONE} for row in staff]
     none = tracker.compute(tracker_input(staff=bare)).pd
     assert [none.overall.topics[n].percent for n in none.topics] == [0, 0, 0, 0]

@@ -29,7 +29,7 @@ class Job:
 
 def registry() -> dict[str, Job]:
     """Every job by name, in the order `run all` runs them."""
-    from automations.jobs import committee_invites, pd_reminders, webinar_agendas
+    from automations.jobs import committee_invites, mou_tracker, pd_reminders, webinar_agendas
 
-    jobs = [committee_invites.JOB, pd_reminders.JOB, webinar_agendas.JOB]
+    jobs = [committee_invites.JOB, pd_reminders.JOB, webinar_agendas.JOB, mou_tracker.JOB]
     return {job.name: job for job in jobs}
