@@ -160,3 +160,19 @@ def test_default_ports_follow_the_security_setting():
 
 def test_outgoing_type_is_what_the_mailer_gets():
     assert isinstance(outgoing(), Outgoing)
+
+
+@pytest.mark.parametrize(("security", "tls"), [("starttls", "starttls"), ("tls", "implicit")])
+def test_tls_is_used_and_the_certificate_checked(security, tls, tmp_path):
+    server = SmtpServer(tls=tls, cert_dir=tmp_path).start()
+    try:
+        config = smtp_config(server, security=security, ca_file=str(server.ca_file))
+        mailer = SmtpMailer(config)
+        assert mailer.send(outgoing()).state == "sent"
+        mailer.close()
+        assert len(server.received) == 1
+        untrusted = SmtpMailer(smtp_config(server, security=security))
+        with pytest.raises(MailError, match=r"cannot connect.*CERTIFICATE_VERIFY_FAILED"):
+            untrusted.send(outgoing())
+    finally:
+        server.stop()

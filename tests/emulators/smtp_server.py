@@ -6,11 +6,15 @@ once (before or during DATA), and require a login.
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from email.policy import default
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -80,6 +84,43 @@ class SmtpHandler:
         self.reject[address.casefold()] = "451 4.3.0 Mailbox temporarily unavailable"
 
 
+def self_signed_cert(folder: Path, host: str) -> Path:
+    """Write a self-signed certificate for `host` (an IP) and its key; return the cert path."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path = folder / "cert.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as probe:
@@ -90,18 +131,28 @@ def free_port() -> int:
 class SmtpServer:
     """The running server: host, port, handler; optional login (any user, this password)."""
 
-    def __init__(self, password: str | None = None) -> None:
+    def __init__(
+        self, password: str | None = None, tls: str | None = None, cert_dir: Path | None = None
+    ) -> None:
+        """tls: None (plain), "starttls" or "implicit" (a self-signed cert in cert_dir)."""
         self.handler = SmtpHandler()
         self.host = "127.0.0.1"
         self.port = free_port()
         self.password = password
-        kwargs = {}
+        kwargs: dict = {}
+        if tls is not None:
+            assert cert_dir is not None
+            self.ca_file = self_signed_cert(cert_dir, self.host)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.ca_file, cert_dir / "key.pem")
+            if tls == "starttls":
+                kwargs.update(tls_context=context, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=context)
         if password is not None:
-            kwargs = {
-                "authenticator": self._authenticate,
-                "auth_require_tls": False,
-                "auth_required": True,
-            }
+            kwargs.update(
+                authenticator=self._authenticate, auth_require_tls=False, auth_required=True
+            )
         self._controller = Controller(self.handler, hostname=self.host, port=self.port, **kwargs)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
