@@ -19,7 +19,7 @@ from automations.jobs import Job
 from automations.jobs import committee_invites as committee
 from automations.jobs import pd_reminders as pd
 from automations.jobs import webinar_agendas as webinars
-from automations.jobs.rows import address_of, key_part, message_key, plural
+from automations.jobs.rows import address_of, key_part, message_key
 from automations.languages import ENGLISH, Language
 from automations.plan import Action, JobInput, Message, Plan, TabContent
 from automations.quarters import quarters as quarter_list
