@@ -7,7 +7,7 @@ import pytest
 from automations.demo import init_demo
 from automations.jobs import registry
 from tests.fixtures.mail import mail_runner
-from tests.fixtures.workbooks import TODAY, Env
+from tests.fixtures.workbooks import TODAY, Env, records
 from tests.test_microsoft365_calendar import at
 
 JOBS = sorted(registry())
@@ -44,8 +44,6 @@ def test_a_refused_member_gets_an_error_status_and_the_rest_go(
     result = runner.run(registry()["committee-invites"])
     assert (result.sent, result.failed) == (7, 1)
     assert len(smtp_server.received) == 7
-    from tests.fixtures.workbooks import records
-
     status = records(demo.committee, "Meetings")[0]["Status"]
     assert status.startswith("Error: 1 of 8 messages not sent") and "550" in status
 
@@ -59,3 +57,23 @@ def test_a_451_is_retried_on_the_next_run(demo, smtp_server, smtp_mailer, clock)
     second = runner.run(registry()["committee-invites"])
     assert (second.sent, second.failed) == (1, 0)
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received).count("t.aguilar@example.org") == 1
+
+
+def test_a_bcc_batch_over_the_recipient_limit_is_refused_clearly(
+    demo, smtp_server, smtp_mailer, clock
+):
+    from automations.throttle import Limits
+
+    runner = mail_runner(
+        demo.settings,
+        smtp_mailer,
+        clock,
+        Limits(recipients_per_message=3),
+        now=at(TODAY, demo.settings),
+    )
+    result = runner.run(registry()["webinar-agendas"])
+    assert result.failed >= 1
+    assert all(len(r.rcpt_tos) <= 3 for r in smtp_server.received)
+    assert result.sent == len(smtp_server.received)
+    statuses = [r.get("Status") or "" for r in records(demo.folder / "family.xlsx", "Webinars")]
+    assert any("over the limit of 3 per message" in s for s in statuses), statuses
