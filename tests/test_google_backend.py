@@ -203,6 +203,8 @@ def test_large_write_is_split_into_requests_under_the_payload_limit(sheets_api, 
     bodies = [r for r in sheets_api.requests if r.kind == "values.batchUpdate"]
     assert len(bodies) > 1 and sheet.last_write.value_requests == len(bodies)
     assert all(b.bytes_in < 20000 + 500 for b in bodies)
+    # Bodies are filled up before a new one starts.
+    assert len(bodies) <= sum(b.bytes_in for b in bodies) // 20000 + 1
     grid = sheets_api.values(ident, "People")
     assert grid[1][2] == "Reminded 0" and len(grid[2]) == 2 and grid[2999][2] == "Reminded 2998"
 

@@ -577,60 +577,77 @@ def _add_run_log(sheet_id: int) -> dict[str, Any]:
 
 
 def _split(data: list[dict[str, Any]], limit: int, stats: WriteStats) -> list[dict[str, Any]]:
-    """Pack ranges into values batchUpdate bodies of at most `limit` bytes each."""
+    """Pack ranges into values batchUpdate bodies of at most `limit` bytes each.
+
+    Everything goes in one body when it fits; otherwise bodies are filled up in turn,
+    cutting a long column range into row blocks at the point where a body is full.
+    """
     bodies: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
-    size = 0
-    overhead = len('{"valueInputOption": "RAW", "data": []}')
-    for item in data:
-        item_size = len(json.dumps(item, ensure_ascii=False).encode()) + 2
-        if item_size + overhead > limit and len(item["values"]) > 1:
-            # One huge range: cut it into row blocks that fit.
-            for piece in _cut(item, limit - overhead):
-                data_size = len(json.dumps(piece, ensure_ascii=False).encode()) + 2
-                if current and size + data_size > limit - overhead:
-                    bodies.append({"valueInputOption": "RAW", "data": current})
-                    current, size = [], 0
-                current.append(piece)
-                size += data_size
-            continue
-        if current and size + item_size > limit - overhead:
+    budget = limit - len('{"valueInputOption": "RAW", "data": []}')
+    room = budget
+
+    def flush() -> None:
+        nonlocal current, room
+        if current:
             bodies.append({"valueInputOption": "RAW", "data": current})
-            current, size = [], 0
+        current, room = [], budget
+
+    for item in data:
+        size = _size(item)
+        if size > room and len(item["values"]) > 1 and size > budget // 8:
+            for piece in _cut(item, room, budget):
+                if _size(piece) > room:
+                    flush()
+                current.append(piece)
+                room -= _size(piece)
+            continue
+        if size > room:
+            flush()
         current.append(item)
-        size += item_size
-    if current:
-        bodies.append({"valueInputOption": "RAW", "data": current})
+        room -= size
+    flush()
     stats.ranges = len(data)
-    stats.payload_bytes = sum(len(json.dumps(b, ensure_ascii=False).encode()) for b in bodies)
+    stats.payload_bytes = sum(_size(b) for b in bodies)
     return bodies
 
 
-def _cut(item: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """Split a single-column range 'Tab'!K2:K75001 into blocks under `limit` bytes."""
+def _size(value: Any) -> int:
+    """Bytes of `value` as JSON in a request body (plus a separator)."""
+    return len(json.dumps(value, ensure_ascii=False).encode()) + 2
+
+
+def _cut(item: dict[str, Any], first: int, limit: int) -> list[dict[str, Any]]:
+    """Split a column range 'Tab'!K2:K75001 into row blocks: the first under `first`
+    bytes (what is left in the current body), the rest under `limit`."""
     prefix, _, cells = item["range"].rpartition("!")
-    start_ref = cells.split(":")[0]
+    start_ref, _, end_ref = cells.partition(":")
     letters = "".join(ch for ch in start_ref if ch.isalpha())
-    first_row = int("".join(ch for ch in start_ref if ch.isdigit()))
+    last_letters = "".join(ch for ch in (end_ref or start_ref) if ch.isalpha())
+    row = int("".join(ch for ch in start_ref if ch.isdigit()))
+    overhead = len(prefix) + 60  # the range string and keys of one piece
     pieces: list[dict[str, Any]] = []
     block: list[list[Any]] = []
     size = 0
-    row = first_row
+    room = first
     for values in item["values"]:
-        value_size = len(json.dumps(values, ensure_ascii=False).encode()) + 1
-        if block and size + value_size + 100 > limit:
+        value_size = len(json.dumps(values, ensure_ascii=False).encode()) + 2
+        if block and size + value_size + overhead > room:
             pieces.append(
                 {
-                    "range": f"{prefix}!{letters}{row}:{letters}{row + len(block) - 1}",
+                    "range": f"{prefix}!{letters}{row}:{last_letters}{row + len(block) - 1}",
                     "values": block,
                 }
             )
             row += len(block)
-            block, size = [], 0
+            block, size, room = [], 0, limit
         block.append(values)
         size += value_size
     if block:
         pieces.append(
-            {"range": f"{prefix}!{letters}{row}:{letters}{row + len(block) - 1}", "values": block}
+            {
+                "range": f"{prefix}!{letters}{row}:{last_letters}{row + len(block) - 1}",
+                "values": block,
+            }
         )
     return pieces
