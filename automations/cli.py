@@ -20,6 +20,7 @@ from automations.ledger import Ledger
 from automations.lock import RunLock
 from automations.mail.backend import check_mailer
 from automations.render import Renderer
+from automations.report import write_report
 from automations.runner import Runner
 from automations.throttle import DAY, Throttle
 
@@ -99,6 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--demo", type=Path, default=None, metavar="DIR", help="folder for jobs.toml + workbooks"
     )
+
+    report = commands.add_parser(
+        "report", help="write the MOU tracker's figures as one standalone HTML page"
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=Path("mou-report.html"),
+        metavar="FILE.html",
+        help="where to write the page (default: mou-report.html)",
+    )
+    report.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
     return parser
 
 
@@ -168,13 +181,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
         runner = _runner(settings, ledger)
-        results = [runner.run(job, args.today, dry_run=True) for job in jobs]
+        results = [
+            runner.run(job, args.today, dry_run=True, on_demand=args.job != "all") for job in jobs
+        ]
         return max((r.exit_code for r in results), default=EXIT_OK)
     with RunLock(settings.state_dir / "jobs.lock"):
         ledger = Ledger(settings.state_dir / "ledger.sqlite3")
         runner = _runner(settings, ledger)
         try:
-            results = [runner.run(job, args.today) for job in jobs]
+            # A job named on the command line runs "on demand" (the tracker resends then).
+            results = [runner.run(job, args.today, on_demand=args.job != "all") for job in jobs]
         finally:
             runner.mailer.close()
             ledger.close()
@@ -272,12 +288,27 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the tracker's figures as a standalone HTML page (reads only)."""
+    settings = _settings(args.config, args.today)
+    ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
+    now = dt.datetime.now(settings.timezone)
+    if args.today is not None:
+        now = dt.datetime.combine(args.today, now.time(), settings.timezone)
+    out = write_report(
+        settings, lambda name: open_spreadsheet(settings, name), ledger, now, args.out
+    )
+    print(f"MOU tracker report written to {out}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
     "preview": cmd_preview,
     "check": cmd_check,
     "init": cmd_init,
+    "report": cmd_report,
 }
 
 
