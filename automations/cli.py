@@ -12,8 +12,9 @@ from pathlib import Path
 
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
+from automations.daemon import Daemon
 from automations.demo import create_missing_workbooks, init_demo
-from automations.errors import AutomationError, ConfigError
+from automations.errors import AutomationError, ConfigError, LockHeld
 from automations.jobs import Job, registry
 from automations.languages import Language
 from automations.ledger import Ledger
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
     preview.add_argument(
         "--out", type=Path, default=Path("preview"), help="folder for the files (default: preview)"
+    )
+
+    commands.add_parser(
+        "schedule",
+        help="run the configured schedules in one long-running process (instead of cron)",
     )
 
     commands.add_parser(
@@ -176,8 +182,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one job or all of them."""
-    settings = _settings(args.config, args.today)
-    jobs = _select(args.job, settings)
+    loaded = load_settings(args.config)  # without it there is nobody to alert
+    try:
+        settings = _settings(args.config, args.today)
+        jobs = _select(args.job, settings)
+    except ConfigError as err:
+        if not args.dry_run:
+            _alert_startup(loaded, args.job, err)
+        raise
     if args.dry_run:
         ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
         runner = _runner(settings, ledger)
@@ -185,17 +197,65 @@ def cmd_run(args: argparse.Namespace) -> int:
             runner.run(job, args.today, dry_run=True, on_demand=args.job != "all") for job in jobs
         ]
         return max((r.exit_code for r in results), default=EXIT_OK)
+    return run_jobs(settings, jobs, args.today, on_demand=args.job != "all")
+
+
+def run_jobs(
+    settings: Settings, jobs: list[Job], today: dt.date | None, *, on_demand: bool = False
+) -> int:
+    """Run `jobs` for real under the run lock; the highest exit code wins."""
     with RunLock(settings.state_dir / "jobs.lock"):
         ledger = Ledger(settings.state_dir / "ledger.sqlite3")
         runner = _runner(settings, ledger)
         try:
             # A job named on the command line runs "on demand" (the tracker resends then).
-            results = [runner.run(job, args.today, on_demand=args.job != "all") for job in jobs]
+            results = [runner.run(job, today, on_demand=on_demand) for job in jobs]
         finally:
             runner.mailer.close()
             ledger.close()
     print(runner.mailer.summary())
     return max((r.exit_code for r in results), default=EXIT_OK)
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Run every enabled job at its configured times until SIGTERM or SIGINT."""
+    settings = _settings(args.config)
+
+    def run_job(name: str) -> int:
+        # Re-read the config each time, so edits take effect without a restart.
+        try:
+            current = _settings(args.config)
+            return run_jobs(current, _select(name, current), None)
+        except AutomationError as err:
+            log.error("schedule: %s: %s", name, err)
+            if not isinstance(err, LockHeld):
+                _alert_startup(settings, name, err)
+            return err.exit_code
+
+    daemon = Daemon(settings, run_job)
+    names = [job.name for job in _select("all", settings)]
+    for line in daemon.register(names):
+        log.info("schedule: %s", line)
+    if not daemon.scheduler.jobs:
+        raise ConfigError(
+            f'{settings.path}: no job has a schedule; add e.g. schedule = "daily at 07:00" '
+            "under [jobs.<job>]"
+        )
+    daemon.run_forever()
+    return EXIT_OK
+
+
+def _alert_startup(settings: Settings, job: str, error: AutomationError) -> None:
+    """Tell the admin a job could not start (bad configuration, lock trouble)."""
+    try:
+        with RunLock(settings.state_dir / "jobs.lock"):
+            ledger = Ledger(settings.state_dir / "ledger.sqlite3")
+            try:
+                _runner(settings, ledger).alert_admin(job, "could not start", [str(error)])
+            finally:
+                ledger.close()
+    except AutomationError as err:
+        log.error("could not alert the admin: %s", err)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -308,6 +368,7 @@ COMMANDS = {
     "preview": cmd_preview,
     "check": cmd_check,
     "init": cmd_init,
+    "schedule": cmd_schedule,
     "report": cmd_report,
 }
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
+from automations.alerts import ALERT_JOB, admin_alert
 from automations.cells import mask_email, text
 from automations.config import Settings
 from automations.errors import AutomationError, MailError, TemplateProblem
@@ -574,8 +575,23 @@ class Runner:
                 ),
                 started,
             )
+            if result.exit_code:
+                problems = ([result.error] if result.error else []) + result.problems
+                self.alert_admin(job.name, result.summary(), problems)
         self.out(f"{job.name}: {result.summary()}")
         return result
+
+    def alert_admin(self, job: str, summary: str, problems: list[str]) -> None:
+        """Email the admin about a failed run: once per job, day and distinct failure."""
+        message = admin_alert(self.settings, job, self._now(None).date(), summary, problems)
+        if message is None:
+            return
+        try:
+            outcome, detail, _ = self._deliver(ALERT_JOB, message, JobResult(ALERT_JOB))
+        except AutomationError as err:
+            outcome, detail = "failed", str(err)
+        if outcome not in {"sent", "already"}:
+            log.error("%s: could not alert the admin: %s", job, detail)
 
     # -- preview --------------------------------------------------------------
 

@@ -29,7 +29,9 @@ def test_init_demo_then_run_all_sends_invitations(tmp_path, capsys):
     assert code == 0 and "run all" in out
     code, out, err = cli(capsys, "--config", str(folder / "jobs.toml"), "run", "all")
     assert code == 0, err
-    assert f"Outbox: {folder / 'outbox'} (8 new messages)" in out
+    sent = len(list((folder / "outbox").glob("*.eml")))
+    assert sent >= 8
+    assert f"Outbox: {folder / 'outbox'} ({sent} new messages)" in out
     code, out, _ = cli(capsys, "--config", str(folder / "jobs.toml"), "run", "all")
     assert "(0 new messages)" in out
 
@@ -106,12 +108,24 @@ def test_check_reports_a_missing_column_and_exits_1(demo, capsys):
     assert "column 'Email'" in out
 
 
-def test_job_with_missing_column_exits_1_and_sends_nothing(demo, capsys):
+def test_job_with_missing_column_exits_1_sends_nothing_and_others_go_on(demo, capsys):
     remove_column(demo.committee, "Meetings", "Date")
     code, out, err = cli(capsys, "--config", str(demo.config), "run", "all")
     assert code == 1
     assert "tab 'Meetings'" in out + err and "Traceback" not in err
-    assert demo.emls() == []
+    names = [p.name for p in demo.emls()]
+    assert not [n for n in names if n.startswith("committee-invites")]
+    assert [n for n in names if not n.startswith(("committee-invites", "admin-alerts"))]
+
+
+def test_failed_run_alerts_the_admin_once_a_day(demo, capsys):
+    remove_column(demo.committee, "Meetings", "Date")
+    for _ in range(2):
+        cli(capsys, "--config", str(demo.config), "run", "committee-invites")
+    (alert,) = [p for p in demo.emls() if p.name.startswith("admin-alerts")]
+    text = alert.read_text()
+    assert "To: mou-admin@example.org" in text
+    assert "committee-invites needs attention" in text
 
 
 def test_unknown_job_is_a_usage_error(demo, capsys):
