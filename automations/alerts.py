@@ -21,11 +21,13 @@ def admin_alert(
     day: dt.date,
     summary: str,
     problems: Sequence[str],
+    *,
+    once: bool = False,
 ) -> Message | None:
     """The alert for a failed run of `job`, or None when no admin address is configured.
 
     The key holds the job, the day and a digest of the failure, so the same failure
-    alerts once a day while a different one alerts again.
+    alerts once a day while a different one alerts again; `once` drops the day.
     """
     if not settings.mail.admin:
         return None
@@ -33,7 +35,7 @@ def admin_alert(
     signature = "\n".join(shown) or summary
     digest = hashlib.sha256(signature.encode("utf-8")).hexdigest()[:12]
     return Message(
-        key=message_key(ALERT_JOB, job, day.isoformat(), digest),
+        key=message_key(ALERT_JOB, job, "once" if once else day.isoformat(), digest),
         template="admin_alert",
         language=ENGLISH,
         to=(settings.mail.admin,),

@@ -209,9 +209,12 @@ class Runner:
             log.error("%s: %s", job.name, err)
             return self._finish(job, result, started, tables={})
         result.skipped = plan.skipped
-        result.problems.extend(plan.problems)
-        for problem in plan.problems:
+        sensitive = _sensitive_columns(tables)
+        result.problems.extend(sensitive + plan.problems)
+        for problem in sensitive + plan.problems:
             log.warning("%s: %s", job.name, problem)
+        if sensitive and not dry_run:
+            self.alert_admin(job.name, "privacy warning", sensitive, once=True)
         if dry_run:
             self._dry_run(job, plan, result, started)
             return self._finish(job, result, started, tables)
@@ -581,9 +584,12 @@ class Runner:
         self.out(f"{job.name}: {result.summary()}")
         return result
 
-    def alert_admin(self, job: str, summary: str, problems: list[str]) -> None:
-        """Email the admin about a failed run: once per job, day and distinct failure."""
-        message = admin_alert(self.settings, job, self._now(None).date(), summary, problems)
+    def alert_admin(
+        self, job: str, summary: str, problems: list[str], *, once: bool = False
+    ) -> None:
+        """Email the admin: once per job, day and distinct failure (or once ever)."""
+        day = self._now(None).date()
+        message = admin_alert(self.settings, job, day, summary, problems, once=once)
         if message is None:
             return
         try:
@@ -637,6 +643,18 @@ class Runner:
         )
         written.append(index)
         return written
+
+
+def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
+    """Warnings for shared columns that look like immigration-status data."""
+    return [
+        f"privacy: spreadsheet {table.spreadsheet}, tab '{table.title}' has a column "
+        f"'{header}' that looks like immigration-status data; remove it from shared sheets "
+        "(the jobs never read it)"
+        for by_tab in tables.values()
+        for table in by_tab.values()
+        for header in table.sensitive_headers
+    ]
 
 
 def _status(cell: StatusCell, value: str) -> CellWrite:
