@@ -314,9 +314,7 @@ def _pd(table: Table | None) -> PdFigure:
             continue  # a duplicated Employee ID counts once
         seen.add(key)
         site = row.text("Site") or NO_SITE
-        tally = by_site.setdefault(
-            site, {"active": 0, "inactive": 0, "owe_all": 0, "all_done": 0}
-        )
+        tally = by_site.setdefault(site, {"active": 0, "inactive": 0, "owe_all": 0, "all_done": 0})
         if not _active(row["Active"]):
             tally["inactive"] += 1
             continue
@@ -422,8 +420,9 @@ def job_with(job: JobInput, history: History) -> JobInput:
 
 
 def _sources(job: JobInput) -> tuple[Source, ...]:
+    # The config name (committee, family, pd): file paths and IDs stay out of emails.
     return tuple(
-        Source(table.spreadsheet, table.title, len(table))
+        Source(sheet, table.title, len(table))
         for sheet in (committee.SHEET, webinars.SHEET, pd.SHEET)
         for table in job.tables.get(sheet, {}).values()
     )

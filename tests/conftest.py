@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.google",
     "tests.fixtures.mail",
     "tests.fixtures.tracker",
+    "tests.fixtures.browser",
 ]

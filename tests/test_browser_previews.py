@@ -1,0 +1,150 @@
+"""Every job's preview and the tracker report, loaded from disk in headless Chromium.
+
+Screenshots at 600 px (email width) and 1200 px go to test-artifacts/browser/ for a
+person to look at. Skipped without chromium, except under CI (then they fail).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from automations import cli
+from automations.config import load_settings
+from automations.demo import init_demo
+from automations.jobs import mou_tracker, registry
+from automations.languages import parse_language
+from automations.render import Renderer
+from automations.report import render_report, report_dir
+from tests.fixtures.browser import ARTIFACTS, inspect
+from tests.fixtures.workbooks import TODAY
+
+JOBS = list(registry())
+TOLERANCE = 1.5  # percentage points between a bar's fill and its figure
+
+
+@pytest.fixture(scope="session")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """Previews of every job on a fresh demo, the report, and en/es/RTL summary samples."""
+    folder = tmp_path_factory.mktemp("browser")
+    config = init_demo(folder / "demo", TODAY)
+    result: dict[str, list[Path]] = {}
+    for job in JOBS:
+        out = folder / "preview" / job
+        code = cli.main(
+            ["--config", str(config), "preview", job, "--today", str(TODAY), "--out", str(out)]
+        )
+        assert code == 0
+        result[job] = sorted(out.glob("*.html"))
+    report = folder / "report" / "mou-report.html"
+    assert (
+        cli.main(["--config", str(config), "report", "--today", str(TODAY), "--out", str(report)])
+        == 0
+    )
+    settings = load_settings(config)
+    sample = mou_tracker.sample_context()
+    sample_report = folder / "report" / "mou-report-sample.html"
+    sample_report.write_text(render_report(report_dir(settings), sample), encoding="utf-8")
+    result["report"] = [report, sample_report]
+    # Right to left: the English templates served as Arabic, with Arabic names in the data.
+    templates = folder / "templates"
+    shutil.copytree(settings.templates_dir, templates)
+    shutil.copytree(templates / "en", templates / "ar")
+    arabic = {
+        **sample,
+        "name": "ليلى",
+        "pd": {
+            **sample["pd"],
+            "sites": [{**s, "site": f"مدرسة {n}"} for n, s in enumerate(sample["pd"]["sites"], 1)],
+        },
+    }
+    samples = folder / "samples"
+    samples.mkdir()
+    for code, context, renderer in (
+        ("en", {**sample, "name": "Ana"}, Renderer(settings.templates_dir)),
+        ("es", {**sample, "name": "María José"}, Renderer(settings.templates_dir)),
+        ("ar", arabic, Renderer(templates)),
+    ):
+        language = parse_language(code)
+        assert language is not None
+        rendered = renderer.render("mou_summary", language, context)
+        path = samples / f"mou_summary-sample-{code}.html"
+        path.write_text(rendered.html, encoding="utf-8")
+        result.setdefault("samples", []).append(path)
+    return result
+
+
+def check(report) -> None:
+    assert report.errors == [], f"{report.path.name}: {report.errors}"
+    outside = [url for url in report.requests if not url.startswith("file://")]
+    assert outside == [], f"{report.path.name} loads external assets: {outside}"
+    assert report.overflow <= 0, f"{report.path.name} overflows 600 px by {report.overflow} px"
+    for bar in report.bars:
+        assert abs(bar["actual"] - bar["expected"]) <= TOLERANCE, (report.path.name, bar)
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_every_preview_loads_without_errors_or_overflow_at_email_width(browser, pages, job):
+    assert pages[job], f"the {job} preview wrote no pages"
+    for path in pages[job]:
+        report = inspect(browser, path, ARTIFACTS / "preview" / job)
+        check(report)
+        assert [s.name for s in report.screenshots] == [
+            f"{path.stem}-600.png",
+            f"{path.stem}-1200.png",
+        ]
+
+
+def test_summary_bars_have_the_widths_of_their_figures(browser, pages):
+    summaries = [p for p in pages["mou-tracker"] if "mou_summary" in p.name]
+    assert summaries
+    report = inspect(browser, summaries[0], None)
+    check(report)
+    # The demo: 7 active staff; 3, 3, 2 and 1 completed the four topics.
+    assert [round(b["expected"]) for b in report.bars[:4]] == [43, 43, 29, 14]
+    widths = [b["actual"] for b in report.bars[:4]]
+    assert widths[0] == pytest.approx(widths[1], abs=0.5) and widths[0] > widths[2] > widths[3]
+    assert widths[0] == pytest.approx(2 * widths[3] + 14, abs=TOLERANCE)
+
+
+def test_report_loads_as_a_standalone_page_with_proportional_bars(browser, pages):
+    for path in pages["report"]:
+        report = inspect(browser, path, ARTIFACTS / "report")
+        check(report)
+        assert report.lang == "en" and report.bars
+        assert "MOU tracker: where the promises stand" in report.text
+    sample = inspect(browser, pages["report"][1], None)
+    by_percent = {round(b["expected"]): b["actual"] for b in sample.bars}
+    assert by_percent[88] == pytest.approx(88, abs=TOLERANCE)  # Safe Zones 176 of 200
+    assert by_percent[20] == pytest.approx(20, abs=TOLERANCE)  # Family Resources 40 of 200
+
+
+def test_spanish_summary_renders_in_spanish(browser, pages):
+    path = next(p for p in pages["samples"] if p.name.endswith("-es.html"))
+    report = inspect(browser, path, ARTIFACTS / "samples")
+    check(report)
+    assert report.lang == "es" and report.direction == "ltr"
+    assert "Cómo van los compromisos del MOU" in report.text
+    assert "Hola, María José:" in report.text
+    assert all(b["startsLeft"] for b in report.bars)
+
+
+def test_right_to_left_summary_renders_mirrored_without_overflow(browser, pages):
+    path = next(p for p in pages["samples"] if p.name.endswith("-ar.html"))
+    report = inspect(browser, path, ARTIFACTS / "samples")
+    check(report)
+    assert report.lang == "ar" and report.direction == "rtl"
+    assert "ليلى" in report.text and "مدرسة 1" in report.text
+    # Bars fill from the right in a right-to-left message.
+    assert report.bars and all(b["startsRight"] for b in report.bars if b["expected"])
+
+
+def test_preview_index_pages_list_every_message(browser, pages):
+    for job in JOBS:
+        index = next(p for p in pages[job] if p.name == "index.html")
+        report = inspect(browser, index, None)
+        check(report)
+        messages = len([p for p in pages[job] if p.name != "index.html"])
+        assert f"{messages} message(s) would be sent" in report.text
