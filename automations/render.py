@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,25 +37,71 @@ def _locale(context: Any) -> str:
     return context.get("locale", "en_US")
 
 
+# Babel formatting is pure but slow (it re-parses the locale and pattern every call);
+# mass mail formats the same few session dates thousands of times, so remember them.
+# The zone is part of each key: aware datetimes for the same instant in two zones
+# compare equal but format differently.
+@functools.lru_cache(maxsize=8192)
+def _format_date(value: dt.date, zone: Any, form: str, locale: str) -> str:
+    return format_date(value, form, locale=locale)
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_time(value: dt.time | dt.datetime, zone: Any, form: str, locale: str) -> str:
+    return format_time(value, form, locale=locale)
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_datetime_tz(value: dt.datetime, zone: Any, locale: str) -> str:
+    return format_datetime(value, "short", tzinfo=value.tzinfo, locale=locale)
+
+
+def _zone(value: object) -> Any:
+    return getattr(value, "tzinfo", None)
+
+
 @jinja2.pass_context
 def _date(context: Any, value: dt.date, form: str = "full") -> str:
-    return format_date(value, form, locale=_locale(context))
+    return _format_date(value, _zone(value), form, _locale(context))
 
 
 @jinja2.pass_context
 def _time(context: Any, value: dt.time | dt.datetime, form: str = "short") -> str:
-    return format_time(value, form, locale=_locale(context))
+    return _format_time(value, _zone(value), form, _locale(context))
 
 
 @jinja2.pass_context
 def _datetime(context: Any, value: dt.datetime, form: str = "full") -> str:
-    date_part = format_date(value, form, locale=_locale(context))
-    return f"{date_part}, {format_time(value, 'short', locale=_locale(context))}"
+    date_part = _format_date(value, _zone(value), form, _locale(context))
+    return f"{date_part}, {_format_time(value, _zone(value), 'short', _locale(context))}"
 
 
 @jinja2.pass_context
 def _datetime_tz(context: Any, value: dt.datetime) -> str:
-    return format_datetime(value, "short", tzinfo=value.tzinfo, locale=_locale(context))
+    return _format_datetime_tz(value, _zone(value), _locale(context))
+
+
+RENDER_CACHE_SIZE = 2048
+_PLAIN = frozenset({str, int, float, bool, type(None), dt.date})
+
+
+def _freeze(value: Any) -> Hashable:
+    """A hashable stand-in for a template context; equal only when renders are equal.
+
+    Scalars carry their type (1, 1.0 and True compare equal but render differently);
+    mappings keep their order (templates may iterate over them). Raises TypeError for
+    values that cannot be compared safely.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is dict or isinstance(value, Mapping):
+        return ("m", tuple([(k, _freeze(v)) for k, v in value.items()]))
+    if kind is list or kind is tuple:
+        return ("s", tuple([_freeze(v) for v in value]))
+    if kind is dt.datetime or kind is dt.time:
+        return (kind, value, value.tzinfo, value.fold)
+    raise TypeError(f"cannot freeze {kind.__name__}")
 
 
 def _one_line(value: str) -> str:
@@ -81,6 +127,7 @@ class Renderer:
             date=_date, time=_time, datetime=_datetime, datetime_tz=_datetime_tz
         )
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
+        self._cache: dict[tuple[str, str, Hashable], Rendered] = {}
 
     @functools.cached_property
     def languages(self) -> frozenset[str]:
@@ -109,8 +156,26 @@ class Renderer:
         return language if self.has(language.code, template) else ENGLISH
 
     def render(self, template: str, language: Language, context: Mapping[str, Any]) -> Rendered:
-        """Render `template` in `language` (falling back to English) with `context`."""
+        """Render `template` in `language` (falling back to English) with `context`.
+
+        Rendering is a pure function of (template, language, context), so equal inputs
+        share one result: mass mail (thousands of digests with the same topics and
+        sessions) renders and inlines each distinct message once.
+        """
         language = self.resolve(language, template)
+        try:
+            key = (template, language.code, _freeze(context))
+        except TypeError:  # something unhashable in the context: render, do not cache
+            return self._render(template, language, context)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._render(template, language, context)
+            if len(self._cache) >= RENDER_CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))  # drop the oldest entry
+            self._cache[key] = cached
+        return cached
+
+    def _render(self, template: str, language: Language, context: Mapping[str, Any]) -> Rendered:
         values = {
             **context,
             "lang": language.code,
