@@ -431,7 +431,8 @@ class Runner:
             self.ledger.forget(message.key)
             raise
         if self.throttle is not None:
-            self.throttle.record(len(outgoing.recipients))
+            delivered = len(outgoing.recipients) - len(sent.rejected) if sent.state == "sent" else 0
+            self.throttle.record(delivered, delivered > 0)
         fault_point("after-send")
         self.ledger.outcome(message.key, sent.state, self._now(None), sent.detail, sent.provider_id)
         fault_point("after-outcome")

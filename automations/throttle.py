@@ -131,10 +131,11 @@ class Throttle:
             self._tokens = min(self._capacity, self._tokens + gained)
             self._refilled = now
 
-    def record(self, recipients: int) -> None:
-        """Count one message handed to the mail server now."""
+    def record(self, recipients: int, delivered: bool = True) -> None:
+        """Count one request to the mail server now; its recipients count when delivered."""
         now = self._clock()
         self._refill(now)
         self._tokens -= 1
         self._sends.append(now)
-        self._day.append((now, recipients))
+        if delivered:
+            self._day.append((now, recipients))
