@@ -323,7 +323,7 @@ class Runner:
             result.queued += len(todo)
             if action.status is None:
                 return []
-            return [_status(action.status, f"Queued: {QUEUED_STATUS}; goes on the next run")]
+            return [_status(action.status, QUEUED_STATUS)]
         if todo:
             event = self.ledger.event(first.uid)
             for message in todo:

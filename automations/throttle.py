@@ -14,7 +14,7 @@ from automations.errors import ConfigError
 RECIPIENTS_CEILING = 500
 MINUTE = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
-QUEUED_STATUS = "queued: daily sending limit reached"
+QUEUED_STATUS = "Queued: daily sending limit reached; goes out on the next run"
 
 
 @dataclass(frozen=True)

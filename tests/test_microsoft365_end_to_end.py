@@ -87,7 +87,7 @@ def test_the_daily_recipient_limit_queues_the_rest_with_a_clear_status(demo, gra
     assert result.sent == 0 and result.queued == 8
     assert graph.state.events == {}
     status = records(demo.committee, "Meetings")[0]["Status"]
-    assert "queued: daily sending limit reached" in status
+    assert status == "Queued: daily sending limit reached; goes out on the next run"
     tomorrow = mail_runner(
         demo.settings, m365(), clock, Limits(recipients_per_day=5000), now=at(TODAY, demo.settings)
     )
