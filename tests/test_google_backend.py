@@ -303,3 +303,19 @@ def test_connection_timeout_is_retried(sheets_api, google_sheet):
     sheets_api.fail("metadata", None, delay=1.5, times=1)
     assert "People" in sheet.read([PEOPLE])
     assert len(sleeps) == 1 and sheets_api.calls()["metadata"] == 2
+
+
+def test_replace_tab_rewrites_a_tool_owned_tab_in_one_request(sheets_api, people):
+    ident, sheet, _ = people
+    sheet.replace_tab("MOU Tracker", [["Figure", "Value"], ["=SUM(1)", 3], ["00123", None]])
+    assert sheets_api.calls() == {"metadata": 1, "batchUpdate": 1}
+    assert sheets_api.values(ident, "MOU Tracker") == [
+        ["Figure", "Value"],
+        ["=SUM(1)", 3],
+        ["00123"],
+    ]
+    sheets_api.reset_log()
+    sheet.replace_tab("MOU Tracker", [["Figure"], ["shorter"]])
+    assert sheets_api.calls() == {"batchUpdate": 1}
+    assert sheets_api.values(ident, "MOU Tracker") == [["Figure"], ["shorter"]]
+    assert sheets_api.values(ident, "People") == PEOPLE_ROWS  # staff tabs untouched

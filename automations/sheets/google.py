@@ -9,6 +9,7 @@ Run Log rows, costs one structural batchUpdate.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -460,6 +461,53 @@ class GoogleSpreadsheet:
             log.info("%s: %s", self.describe(), stats.notes[-1])
         return dropped
 
+    def replace_tab(self, tab: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Replace everything on the tool-owned tab `tab` in one spreadsheet batchUpdate.
+
+        updateCells over the whole tab clears what `rows` do not cover; a missing tab is
+        added, and a grid too small is grown, in the same request.
+        """
+        tabs = self.tabs()
+        wanted = self.names.tab(tab)
+        title = find_tab(list(tabs), wanted)
+        height = len(rows)
+        width = max((len(r) for r in rows), default=0)
+        requests_: list[dict[str, Any]] = []
+        if title is None:
+            sheet_id = max((t.sheet_id for t in tabs.values()), default=0) + 1
+            target = _Tab(sheet_id, wanted, max(GROW_ROWS, height), max(26, width))
+            requests_.append(
+                {
+                    "addSheet": {
+                        "properties": {
+                            "sheetId": sheet_id,
+                            "title": wanted,
+                            "gridProperties": {
+                                "rowCount": target.rows,
+                                "columnCount": target.columns,
+                            },
+                        }
+                    }
+                }
+            )
+        else:
+            target = tabs[title]
+            requests_.extend(_grow(target, height, width))
+        requests_.append(
+            {
+                "updateCells": {
+                    "range": {"sheetId": target.sheet_id},
+                    "rows": [{"values": [_cell_data(v) for v in row]} for row in rows],
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
+        self.call(
+            f"rewrite of tab '{wanted}'",
+            lambda: self.http.batch_update(self.key, {"requests": requests_}),
+        )
+        tabs[target.title] = target
+
     # -- write helpers ------------------------------------------------------------
 
     def _key_ranges(self, spec: TabSpec, title: str) -> tuple[dict[str, int], list[str]]:
@@ -529,6 +577,19 @@ def _ranges(title: str, cells: Mapping[tuple[int, int], Any]) -> list[dict[str, 
             if row is not None:
                 start = previous = row
     return result
+
+
+def _cell_data(value: CellValue) -> dict[str, Any]:
+    """A cell for updateCells, entered raw: text is stringValue, so never a formula."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    if isinstance(value, dt.date | dt.time):
+        return {"userEnteredValue": {"stringValue": value.isoformat()}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
 
 
 def _raw(value: Any) -> Any:

@@ -33,6 +33,7 @@ SUPPORTED_REQUESTS = {
     "setDataValidation",
     "repeatCell",
     "autoResizeDimensions",
+    "updateCells",
 }
 
 
@@ -778,12 +779,20 @@ class SheetsEmulator:
             names = [k for k, v in request.items() if v is not None]
             if len(names) != 1 or names[0] not in SUPPORTED_REQUESTS:
                 raise _bad(f"Invalid requests[{number}]: unsupported request {names}")
+        rewrites = any(request.get("updateCells") for request in requests)
         # All or nothing, like the real API: apply to a copy, keep it only if all succeed.
         trial = SpreadsheetState(
             state.id,
             state.title,
             [
-                dataclasses.replace(s, validations=list(s.validations), bold_rows=set(s.bold_rows))
+                dataclasses.replace(
+                    s,
+                    validations=list(s.validations),
+                    bold_rows=set(s.bold_rows),
+                    # Only updateCells touches cells: copy them only then (big sheets).
+                    cells=[list(r) for r in s.cells] if rewrites else s.cells,
+                    formats=dict(s.formats) if rewrites else s.formats,
+                )
                 for s in state.sheets
             ],
         )
@@ -872,6 +881,36 @@ class SheetsEmulator:
             ).get("bold")
             for row in range(start, end):
                 (sheet.bold_rows.add if bold else sheet.bold_rows.discard)(row)
+            return {}
+        if name == "updateCells":
+            grid_range = spec.get("range")
+            if not grid_range or "userEnteredValue" not in (spec.get("fields") or ""):
+                raise _bad("Invalid requests[0].updateCells: needs range and fields")
+            sheet = target(grid_range.get("sheetId"))
+            r1 = int(grid_range.get("startRowIndex") or 0)
+            c1 = int(grid_range.get("startColumnIndex") or 0)
+            r2 = int(grid_range.get("endRowIndex") or sheet.row_count)
+            c2 = int(grid_range.get("endColumnIndex") or sheet.column_count)
+            rows = spec.get("rows") or []
+            width = max((len(r.get("values") or []) for r in rows), default=0)
+            if r1 + len(rows) > min(r2, sheet.row_count) or c1 + width > min(
+                c2, sheet.column_count
+            ):
+                raise _bad(
+                    f"Invalid requests[0].updateCells: range ({quote_title(sheet.title)}!"
+                    f"{column_letters(c1)}{r1 + len(rows)}) exceeds grid limits"
+                )
+            for r in range(r1, min(r2, len(sheet.cells))):
+                for c in range(c1, min(c2, len(sheet.cells[r]))):
+                    sheet.set(r, c, None)
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row.get("values") or []):
+                    entered = (cell or {}).get("userEnteredValue") or {}
+                    value = next(iter(entered.values()), None)
+                    if "formulaValue" in entered:
+                        value = Formula(entered["formulaValue"])
+                    if value is not None:
+                        sheet.set(r1 + r, c1 + c, value)
             return {}
         return {}  # autoResizeDimensions: nothing to keep
 
