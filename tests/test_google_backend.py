@@ -318,4 +318,5 @@ def test_replace_tab_rewrites_a_tool_owned_tab_in_one_request(sheets_api, people
     sheet.replace_tab("MOU Tracker", [["Figure"], ["shorter"]])
     assert sheets_api.calls() == {"batchUpdate": 1}
     assert sheets_api.values(ident, "MOU Tracker") == [["Figure"], ["shorter"]]
-    assert sheets_api.values(ident, "People") == PEOPLE_ROWS  # staff tabs untouched
+    untouched = [[v if v != "" else None for v in row] for row in PEOPLE_ROWS]
+    assert sheets_api.values(ident, "People") == untouched  # staff tabs untouched
