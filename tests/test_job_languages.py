@@ -1,0 +1,151 @@
+"""PD and webinar messages in families' languages: Spanish dates, English fallback, RTL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from babel.dates import format_date
+
+from automations import PROJECT_ROOT
+from automations.jobs import pd_reminders, webinar_agendas
+from automations.languages import ENGLISH, Language, parse_language
+from automations.render import Renderer
+from tests.fixtures.workbooks import make_table
+
+TEMPLATES = PROJECT_ROOT / "templates" / "email"
+SPANISH = Language("es", "Spanish")
+ARABIC_AGENDA_HTML = """\
+{% extends "layout.html" %}
+{% block title %}{{ webinar.title }}{% endblock %}
+{% block content %}
+<h1>دعوة: {{ webinar.title }}</h1>
+<p>{{ webinar.start|date }}</p>
+{% endblock %}
+"""
+ARABIC_AGENDA_TXT = """\
+{% extends "layout.txt" %}
+{% block subject %}دعوة: {{ webinar.title }}{% endblock %}
+{% block body %}
+{{ webinar.start|date }}
+{% endblock %}
+"""
+
+
+@pytest.fixture
+def arabic_templates(tmp_path: Path) -> Path:
+    """The shipped templates plus a minimal Arabic folder (agenda only)."""
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, folder)
+    arabic = folder / "ar"
+    arabic.mkdir()
+    (arabic / "webinar_agenda.html").write_text(ARABIC_AGENDA_HTML, encoding="utf-8")
+    (arabic / "webinar_agenda.txt").write_text(ARABIC_AGENDA_TXT, encoding="utf-8")
+    (arabic / "_footer.html").write_text("<p>أسئلة؟ رد على هذا البريد.</p>", encoding="utf-8")
+    (arabic / "_footer.txt").write_text("أسئلة؟ رد على هذا البريد.", encoding="utf-8")
+    return folder
+
+
+def sample(job, template: str, demo):
+    settings = demo.settings
+    messages = job.samples(settings, job.options(settings))
+    return next(m for m in messages if m.template == template)
+
+
+@pytest.mark.parametrize("template", ["pd_digest", "pd_session_reminder"])
+def test_spanish_pd_messages_show_dates_the_spanish_way(demo, template):
+    message = sample(pd_reminders, template, demo)
+    rendered = Renderer(TEMPLATES).render(template, SPANISH, message.context)
+    day = dt.date(2027, 3, 3)
+    form = "medium" if template == "pd_digest" else "full"
+    expected = format_date(day, form, locale="es_US")
+    assert expected in rendered.text and expected in rendered.html
+    assert "marzo" in expected or "mar" in expected
+    assert "March" not in rendered.text
+
+
+def test_spanish_agenda_has_spanish_date_and_sections(demo):
+    message = sample(webinar_agendas, "webinar_agenda", demo)
+    rendered = Renderer(TEMPLATES).render("webinar_agenda", SPANISH, message.context)
+    assert "miércoles, 3 de marzo de 2027" in rendered.text
+    assert "CONOZCA SUS DERECHOS" in rendered.text
+    assert rendered.subject.startswith("Le invitamos:")
+    assert 'lang="es"' in rendered.html
+
+
+def test_every_pd_and_webinar_template_exists_in_english_and_spanish(demo):
+    renderer = Renderer(TEMPLATES)
+    for job in (pd_reminders, webinar_agendas):
+        for message in job.samples(demo.settings, job.options(demo.settings)):
+            for code in ("en", "es"):
+                assert renderer.has(code, message.template), f"{code}/{message.template}"
+                renderer.render(message.template, Language(code, code), message.context)
+
+
+def test_a_language_without_templates_is_written_in_english(demo):
+    korean = parse_language("Korean")
+    assert korean is not None
+    renderer = Renderer(TEMPLATES)
+    assert renderer.resolve(korean, "webinar_agenda") == ENGLISH
+    message = sample(webinar_agendas, "webinar_agenda", demo)
+    rendered = renderer.render("webinar_agenda", korean, message.context)
+    assert rendered.subject.startswith("You are invited:")
+
+
+def test_arabic_template_renders_right_to_left(demo, arabic_templates):
+    message = sample(webinar_agendas, "webinar_agenda", demo)
+    arabic = parse_language("العربية")
+    assert arabic is not None and arabic.code == "ar"
+    rendered = Renderer(arabic_templates).render("webinar_agenda", arabic, message.context)
+    assert 'dir="rtl"' in rendered.html and 'lang="ar"' in rendered.html
+    assert "دعوة" in rendered.subject
+    english = Renderer(arabic_templates).render("webinar_agenda", ENGLISH, message.context)
+    assert 'dir="ltr"' in english.html
+
+
+def test_arabic_families_get_the_arabic_batch_when_the_folder_exists(
+    demo, job_input, arabic_templates
+):
+    settings = demo.settings
+    webinar = {
+        "Webinar ID": "W1",
+        "Title": "Ready",
+        "Date": (dt.date(2026, 11, 30) + dt.timedelta(days=3)).isoformat(),
+        "Start Time": "6 PM",
+        "Join Link": "https://example.org/join",
+        "Family Preparedness": "a",
+        "We Are One": "b",
+        "Know Your Rights": "c",
+    }
+    families = [
+        {"Email": "a@example.org", "Language": "Arabic"},
+        {"Email": "b@example.org", "Language": "ar"},
+        {"Email": "c@example.org", "Language": "Farsi"},
+    ]
+    tables = {
+        "Webinars": make_table(webinar_agendas.WEBINARS, [webinar]),
+        "Families": make_table(webinar_agendas.FAMILIES, families),
+    }
+    options = webinar_agendas.options(settings)
+    plan = webinar_agendas.plan(
+        job_input(
+            {"family": tables},
+            settings=settings,
+            options=options,
+            languages=Renderer(arabic_templates).languages,
+        )
+    )
+    by_language = {m.language.code: sorted(m.bcc) for m in plan.messages}
+    assert by_language == {"ar": ["a@example.org", "b@example.org"], "en": ["c@example.org"]}
+    status = next(w.value for w in plan.writes if w.row.key == "c@example.org")
+    assert status.endswith("sent in English: no Persian template yet")
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"), [("es", "es"), ("Spanish", "es"), ("Español", "es"), ("spa", "es")]
+)
+def test_languages_are_accepted_as_codes_and_names(typed, code):
+    language = parse_language(typed)
+    assert language is not None and language.code == code
