@@ -11,6 +11,12 @@ from tests.fixtures.workbooks import TODAY, Env, records
 from tests.test_microsoft365_calendar import at
 
 JOBS = sorted(registry())
+ADMIN = "mou-admin@example.org"  # mail.admin in the demo config
+
+
+def job_mail(server) -> list:
+    """Messages the server received, without the runner's alerts to the admin."""
+    return [r for r in server.received if r.rcpt_tos != [ADMIN]]
 
 
 def outbox_baseline(tmp_path, name: str) -> int:
@@ -43,7 +49,7 @@ def test_a_refused_member_gets_an_error_status_and_the_rest_go(
     runner = mail_runner(demo.settings, smtp_mailer, clock, now=at(TODAY, demo.settings))
     result = runner.run(registry()["committee-invites"])
     assert (result.sent, result.failed) == (7, 1)
-    assert len(smtp_server.received) == 7
+    assert len(job_mail(smtp_server)) == 7
     status = records(demo.committee, "Meetings")[0]["Status"]
     assert status.startswith("Error: 1 of 8 messages not sent") and "550" in status
 
@@ -56,7 +62,7 @@ def test_a_451_is_retried_on_the_next_run(demo, smtp_server, smtp_mailer, clock)
     smtp_server.handler.reject.clear()
     second = runner.run(registry()["committee-invites"])
     assert (second.sent, second.failed) == (1, 0)
-    assert sorted(r.rcpt_tos[0] for r in smtp_server.received).count("t.aguilar@example.org") == 1
+    assert sorted(r.rcpt_tos[0] for r in job_mail(smtp_server)).count("t.aguilar@example.org") == 1
 
 
 def test_a_bcc_batch_over_the_recipient_limit_is_refused_clearly(
@@ -73,7 +79,7 @@ def test_a_bcc_batch_over_the_recipient_limit_is_refused_clearly(
     )
     result = runner.run(registry()["webinar-agendas"])
     assert result.failed >= 1
-    assert all(len(r.rcpt_tos) <= 3 for r in smtp_server.received)
-    assert result.sent == len(smtp_server.received)
+    assert all(len(r.rcpt_tos) <= 3 for r in job_mail(smtp_server))
+    assert result.sent == len(job_mail(smtp_server))
     statuses = [r.get("Status") or "" for r in records(demo.folder / "family.xlsx", "Webinars")]
     assert any("over the limit of 3 per message" in s for s in statuses), statuses
