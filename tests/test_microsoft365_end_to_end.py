@@ -122,3 +122,26 @@ def test_sends_keep_to_30_a_minute(demo, graph, m365, clock):
     assert len(times) == 8
     # 8 messages at 30/minute take at least 7 intervals of 2 seconds.
     assert (clock() - start).total_seconds() >= 14
+
+
+def test_a_refused_token_stops_the_job_before_anything_is_sent(demo, graph, m365, clock):
+    graph.state.fail(401, 1000, path="/users/")
+    runner = mail_runner(demo.settings, m365(), clock, now=at(TODAY, demo.settings))
+    result = runner.run(registry()["committee-invites"])
+    assert result.sent == 0
+    assert result.error and "refused the token" in result.error and "M365_SECRET" in result.error
+    assert graph.state.sent == [] and graph.state.events == {}
+    ledger = Ledger(demo.settings.state_dir / "ledger.sqlite3")
+    assert ledger.history("committee-invites").sent == frozenset()
+    ledger.close()
+
+
+def test_a_message_graph_refuses_marks_its_row_with_graphs_message(demo, graph, m365, clock):
+    graph.state.invalid_recipients.add("t.aguilar@example.org")
+    mailer = m365(calendar_events=False)
+    runner = mail_runner(demo.settings, mailer, clock, now=at(TODAY, demo.settings))
+    result = runner.run(registry()["committee-invites"])
+    assert (result.sent, result.failed) == (7, 1)
+    status = records(demo.committee, "Meetings")[0]["Status"]
+    assert status.startswith("Error: 1 of 8 messages not sent")
+    assert "ErrorInvalidRecipients" in status
