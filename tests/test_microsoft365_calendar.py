@@ -187,3 +187,31 @@ def test_429_storm_on_event_creation_makes_one_event(demo, graph, m365, clock):
     assert result.sent == 8
     assert len(graph.state.events) == 1
     assert clock.slept >= 60
+
+
+def test_the_events_migration_upgrades_an_existing_ledger(tmp_path):
+    import sqlite3
+
+    from automations.ledger import MIGRATIONS
+    from automations.plan import AttendeeResponse
+
+    path = tmp_path / "ledger.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute(
+        "INSERT INTO sends VALUES ('k', 'committee-invites', '<m>', 1, 'sent', '', '', "
+        "'2026-11-30T07:00:00-08:00', '2026-11-30T07:00:00-08:00')"
+    )
+    db.commit()
+    db.close()
+    ledger = Ledger(path)
+    assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert ledger.history("committee-invites").sent == frozenset({"k"})
+    start = dt.datetime(2026, 12, 10, 16, 30, tzinfo=dt.UTC)
+    ledger.save_event(UID, "committee-invites", "AAMk1", 0, False, start, start)
+    ledger.save_responses(UID, [AttendeeResponse("a@x.org", "Ana", "accepted")], start)
+    event = ledger.event(UID)
+    assert event is not None and event.event_id == "AAMk1" and not event.cancelled
+    assert event.responses == (AttendeeResponse("a@x.org", "Ana", "accepted"),)
+    assert [e.uid for e in ledger.events("committee-invites")] == [UID]
+    ledger.close()
