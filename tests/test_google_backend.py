@@ -320,3 +320,17 @@ def test_replace_tab_rewrites_a_tool_owned_tab_in_one_request(sheets_api, people
     assert sheets_api.values(ident, "MOU Tracker") == [["Figure"], ["shorter"]]
     untouched = [[v if v != "" else None for v in row] for row in PEOPLE_ROWS]
     assert sheets_api.values(ident, "People") == untouched  # staff tabs untouched
+
+
+def test_a_retried_add_sheet_that_already_went_through_is_not_an_error(sheets_api, people):
+    ident, sheet, _ = people
+    sheet.read([PEOPLE])
+
+    def answer_was_lost(emulator):
+        emulator.spreadsheets[ident].sheets.append(
+            type(emulator.sheet(ident, "People"))(99, "Run Log", 1)
+        )
+
+    sheets_api.before("batchUpdate", answer_was_lost)
+    assert sheet.write([], {"People": PEOPLE}, run_log("after a lost answer")) == []
+    assert sheets_api.values(ident, "Run Log")[-1][-1] == "after a lost answer"

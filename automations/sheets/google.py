@@ -445,10 +445,16 @@ class GoogleSpreadsheet:
                 _grow(tabs[log_title], first + len(rows), len(RUN_LOG_HEADERS), GROW_ROWS)
             )
         if structural:
-            self.call(
-                "change to the tabs",
-                lambda: self.http.batch_update(self.key, {"requests": structural}),
-            )
+            try:
+                self.call(
+                    "change to the tabs",
+                    lambda: self.http.batch_update(self.key, {"requests": structural}),
+                )
+            except SheetError as err:
+                # A retried addSheet whose first attempt did arrive (the answer was lost):
+                # the Run Log exists now, which is all that was asked for.
+                if "already exists" not in str(err) or len(structural) != 1:
+                    raise
             stats.structural = 1
         for body in _split(data, self.max_request_bytes, stats):
             self.call("write-back", lambda body=body: self.http.values_batch_update(self.key, body))
