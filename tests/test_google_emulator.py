@@ -72,3 +72,26 @@ def test_a1_parsing():
     assert parse_cells("1:10") == (0, 0, 9, None)
     assert parse_cells("B5:C") == (4, 1, None, 2)
     assert parse_cells("AA10") == (9, 26, 9, 26)
+
+
+def test_batch_get_ranges_with_and_without_tab_names_and_render_options(sheets_api, client):
+    ident = sheets_api.add_spreadsheet(
+        "Demo", {"First": [["Date", "n"], ["3/4/2026", "7"]], "Second": [["x"]]}, typed=True
+    )
+    answer = client.http_client.values_batch_get(
+        ident,
+        ["A1:B2", "Second", "'First'!B:B"],
+        params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"},
+    )
+    first, second, column = answer["valueRanges"]
+    assert first == {
+        "range": "First!A1:B2",
+        "majorDimension": "ROWS",
+        "values": [["Date", "n"], [46085, 7]],
+    }
+    assert second["values"] == [["x"]] and second["range"] == "Second!A1:Z1000"
+    assert column["values"] == [["n"], [7]]
+    formatted = client.http_client.values_batch_get(
+        ident, ["First!A2"], params={"valueRenderOption": "FORMATTED_VALUE"}
+    )
+    assert formatted["valueRanges"][0]["values"] == [["3/4/2026"]]

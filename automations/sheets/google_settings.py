@@ -41,7 +41,7 @@ _KEYS = {
     "max_request_bytes",
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
-_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+_URL = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 
 
 @dataclass(frozen=True)
