@@ -334,3 +334,15 @@ def test_a_retried_add_sheet_that_already_went_through_is_not_an_error(sheets_ap
     sheets_api.before("batchUpdate", answer_was_lost)
     assert sheet.write([], {"People": PEOPLE}, run_log("after a lost answer")) == []
     assert sheets_api.values(ident, "Run Log")[-1][-1] == "after a lost answer"
+
+
+def test_after_a_failed_write_the_next_write_sees_the_sheet_as_it_is(sheets_api, people):
+    ident, sheet, _ = people
+    sheet.read([PEOPLE])
+    sheets_api.fail("batchUpdate", 503, times=None)
+    with pytest.raises(SheetError, match="after 6 attempts"):
+        sheet.write([status("00123", "x")], {"People": PEOPLE}, run_log("lost"))
+    sheets_api.faults.clear()
+    sheet.write([status("00123", "x")], {"People": PEOPLE}, run_log("kept"))
+    assert sheets_api.values(ident, "Run Log")[-1][-1] == "kept"
+    assert sheets_api.values(ident, "People")[1][4] == "x"

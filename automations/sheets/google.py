@@ -380,9 +380,23 @@ class GoogleSpreadsheet:
         run_log: RunLogEntry | None,
     ) -> list[CellWrite]:
         """Re-read key columns, place writes by key, send one structural + one values batch."""
-        self.last_write = stats = WriteStats()
+        self.last_write = WriteStats()
         if not writes and run_log is None:
             return []
+        try:
+            return self._write(writes, specs, run_log, self.last_write)
+        except SheetError:
+            # The cached tab list and grid sizes may now be wrong: fetch them again.
+            self._tabs = None
+            raise
+
+    def _write(
+        self,
+        writes: Sequence[CellWrite],
+        specs: Mapping[str, TabSpec],
+        run_log: RunLogEntry | None,
+        stats: WriteStats,
+    ) -> list[CellWrite]:
         tabs = self.tabs()
         dropped: list[CellWrite] = []
         by_tab: dict[str, list[CellWrite]] = {}
