@@ -66,6 +66,10 @@ agenda_lead_days = 7
 reminder_days = 1
 batch_size = 100
 owner = ["family-engagement@example.org"]
+
+[jobs.mou-tracker]
+schedule = "monthly on day 1 at 07:00"
+owners = ["cochair.district@example.org", "cochair.utla@example.org"]
 """
 
 MEMBERS = [

@@ -40,10 +40,10 @@ def test_run_writes_its_own_tab_and_sends_the_summary_to_members_and_owners(demo
     assert "2025 Q3" in labels and "2028 Q2" in labels and "All sites" in labels
     assert read_tab(demo.committee, "Members") == members_before  # staff tabs untouched
     sent = summaries(demo)
-    # 8 demo members (7 active with an address + the admin as owner) all get one.
-    assert result.sent == len(sent) > 1
+    # The 8 active demo members and the 2 configured owners each get one.
+    assert result.sent == len(sent) == 10
     recipients = {email.message_from_bytes(p.read_bytes())["To"] for p in sent}
-    assert "mou-admin@example.org" in recipients
+    assert {"cochair.district@example.org", "cochair.utla@example.org"} <= recipients
 
 
 def test_the_tab_is_replaced_whole_on_each_run(demo):
