@@ -8,6 +8,7 @@ import email.policy
 
 import openpyxl
 
+from automations import cli
 from automations.jobs import mou_tracker, registry
 from automations.jobs.mou_tracker import TAB
 from tests.fixtures.workbooks import TODAY, read_tab
@@ -67,11 +68,7 @@ def test_the_summary_goes_once_a_month_and_again_next_month(demo):
 def test_on_demand_resends_only_when_the_figures_changed(demo):
     first = run(demo).sent
     assert run(demo, on_demand=True).sent == 0  # same figures: the same keys
-    workbook = openpyxl.load_workbook(demo.folder / "pd.xlsx")
-    staff = workbook["Staff"]
-    header = [c.value for c in staff[1]]
-    staff.cell(row=2, column=header.index("Family Resources") + 1, value="2026-11-29")
-    workbook.save(demo.folder / "pd.xlsx")
+    complete_a_topic(demo)
     assert run(demo).sent == 0  # a scheduled run still waits for next month
     assert run(demo, on_demand=True).sent == first
 
@@ -116,3 +113,39 @@ def test_the_tab_lists_at_most_listed_staff_names(tracker_input):
     texts = [str(r[0]) for r in rows if r]
     assert "Staff with every topic outstanding: 1" in texts
     assert any(t.startswith("… and 1 more") for t in texts)
+
+
+def complete_a_topic(demo) -> None:
+    workbook = openpyxl.load_workbook(demo.folder / "pd.xlsx")
+    staff = workbook["Staff"]
+    header = [c.value for c in staff[1]]
+    staff.cell(row=2, column=header.index("Family Resources") + 1, value="2026-11-29")
+    workbook.save(demo.folder / "pd.xlsx")
+
+
+def test_naming_the_job_on_the_command_line_is_on_demand(demo, capsys):
+    base = ["--config", str(demo.config), "run"]
+    today = ["--today", TODAY.isoformat()]
+    assert cli.main([*base, "all", *today]) in (0, 1)
+    first = len(summaries(demo))
+    assert first == 10
+    complete_a_topic(demo)
+    cli.main([*base, "all", *today])
+    assert len(summaries(demo)) == first  # run all keeps the monthly rhythm
+    assert cli.main([*base, "mou-tracker", *today]) == 0
+    assert len(summaries(demo)) == 2 * first
+    assert cli.main([*base, "mou-tracker", *today]) == 0
+    assert len(summaries(demo)) == 2 * first  # same figures: not again
+
+
+def test_report_command_writes_a_standalone_page(demo, capsys):
+    out = demo.folder / "site" / "report.html"
+    code = cli.main(
+        ["--config", str(demo.config), "report", "--today", "2026-11-30", "--out", str(out)]
+    )
+    assert code == 0 and f"report written to {out}" in capsys.readouterr().out
+    page = out.read_text()
+    assert page.startswith("<!doctype html>") and '<html lang="en">' in page
+    assert "November 30, 2026" in page and "2028 Q2" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert "Ana Morales" not in page  # counts only: no names of staff who owe training
