@@ -128,6 +128,10 @@ def bench(sizes: list[int]) -> None:
     """Seed, run and print one block per size."""
     job, sheet, tab = choose_job()
     print(f"job: {job} (growing tab '{tab}' of spreadsheet '{sheet}')")
+    print(
+        "each size starts from fresh spreadsheets, so the real run's one batchUpdate is the "
+        "first-time creation of the Run Log tab"
+    )
     if job != "pd-reminders":
         print("note: pd-reminders is not in the registry yet; using committee-invites")
     emulator = SheetsEmulator().start()
