@@ -71,7 +71,7 @@ def test_spanish_agenda_has_spanish_date_and_sections(demo):
     rendered = Renderer(TEMPLATES).render("webinar_agenda", SPANISH, message.context)
     assert "miércoles, 3 de marzo de 2027" in rendered.text
     assert "CONOZCA SUS DERECHOS" in rendered.text
-    assert rendered.subject.startswith("Le invitamos:")
+    assert rendered.subject.startswith("Invitación:")
     assert 'lang="es"' in rendered.html
 
 
