@@ -20,6 +20,59 @@ _ALIASES = {
     "cantonese": "yue",
 }
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps"})
+# Languages whose own name ("Español", "한국어") is recognised: those spoken by many
+# District families and staff. Loading every Babel locale instead costs seconds and
+# ~150 MB; codes and English names are recognised for every language regardless.
+NATIVE_NAMES = [
+    "am",
+    "ar",
+    "bn",
+    "de",
+    "el",
+    "en",
+    "es",
+    "fa",
+    "fil",
+    "fr",
+    "gu",
+    "ha",
+    "he",
+    "hi",
+    "hmn",
+    "ht",
+    "hy",
+    "id",
+    "it",
+    "ja",
+    "km",
+    "ko",
+    "lo",
+    "mn",
+    "my",
+    "ne",
+    "pa",
+    "pl",
+    "ps",
+    "pt",
+    "ro",
+    "ru",
+    "sm",
+    "so",
+    "sw",
+    "ta",
+    "te",
+    "th",
+    "ti",
+    "to",
+    "tr",
+    "uk",
+    "ur",
+    "uz",
+    "vi",
+    "yo",
+    "yue",
+    "zh",
+]
 
 
 @dataclass(frozen=True)
@@ -58,10 +111,11 @@ def _names() -> dict[str, str]:
             continue
         table.setdefault(_fold(code), code)
         table.setdefault(_fold(english.languages[code]), code)
+    for code in NATIVE_NAMES:
         try:
             own = Locale.parse(code).get_display_name(code)
         except (UnknownLocaleError, ValueError):
-            own = None
+            continue
         if own:
             table.setdefault(_fold(own), code)
     for alpha3, alpha2 in get_global("language_aliases").items():
