@@ -17,6 +17,7 @@ from typing import Any
 
 import css_inline
 import jinja2
+import markupsafe
 from babel.dates import format_date, format_datetime, format_time
 
 from automations.errors import TemplateProblem
@@ -108,6 +109,21 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
+# A private-use character pair no sheet value or template contains.
+NAME_PLACEHOLDER = "\ue000name\ue001"
+
+
+def _personalise(shared: Rendered, name: str) -> Rendered:
+    """Put `name` where the placeholder stands: escaped in HTML, one line in subjects."""
+    html_name = str(markupsafe.escape(name))
+    return Rendered(
+        subject=shared.subject.replace(NAME_PLACEHOLDER, _one_line(name)),
+        html=shared.html.replace(NAME_PLACEHOLDER, html_name),
+        text=shared.text.replace(NAME_PLACEHOLDER, name),
+        calendar_title=shared.calendar_title.replace(NAME_PLACEHOLDER, _one_line(name)),
+    )
+
+
 class Renderer:
     """Compiled templates, cached per name and language, rendered per message."""
 
@@ -163,6 +179,12 @@ class Renderer:
         sessions) renders and inlines each distinct message once.
         """
         language = self.resolve(language, template)
+        name = context.get("name")
+        if isinstance(name, str) and name.strip() and name != NAME_PLACEHOLDER:
+            # The greeting is the only per-person part of most messages: render the
+            # rest once with a placeholder and put each person's name in afterwards.
+            shared = self.render(template, language, {**context, "name": NAME_PLACEHOLDER})
+            return _personalise(shared, name)
         try:
             key = (template, language.code, _freeze(context))
         except TypeError:  # something unhashable in the context: render, do not cache

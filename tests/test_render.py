@@ -130,3 +130,13 @@ def test_bcc_recipients_never_appear_in_to_or_cc():
     )
     assert outgoing.mime["To"] == "list@example.org"
     assert outgoing.mime["Cc"] is None
+
+
+def test_names_are_filled_in_after_a_shared_render_and_escaped():
+    renderer = Renderer(TEMPLATES)
+    first = renderer.render("committee_invite", ENGLISH, {**context(), "name": "<b>Zoë</b>"})
+    second = renderer.render("committee_invite", ENGLISH, {**context(), "name": "Ana"})
+    assert "Dear &lt;b&gt;Zoë&lt;/b&gt;," in first.html
+    assert "Dear <b>Zoë</b>," in first.text
+    assert "Dear Ana," in second.html and "Zoë" not in second.html
+    assert "\ue000" not in first.html + first.text + first.subject

@@ -419,9 +419,10 @@ def _plan_staff(
         template="pd_digest",
         language=person.language,
         to=(person.email,),
-        # No per-person values beyond what they owe: equal digests render once, which
-        # keeps 75,000 rows fast (see Renderer.render).
+        # Beyond the name (filled in after rendering) only what they owe varies: equal
+        # digests render once, which keeps 75,000 rows fast (see Renderer.render).
         context={
+            "name": person.name,
             "topics": [topic_context[t.code] for t in person.owed],
             "contact": opts.pd_contact,
             "reminder_number": number,
@@ -564,6 +565,7 @@ def samples(settings: Settings, opts: PdOptions) -> list[Message]:
     ]
     contexts = {
         "pd_digest": {
+            "name": "Ana",
             "topics": topics,
             "contact": opts.pd_contact,
             "reminder_number": 1,
