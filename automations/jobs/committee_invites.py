@@ -6,6 +6,7 @@ reminders; roster-composition and quarter-coverage alerts to the co-chairs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -26,6 +27,7 @@ from automations.jobs import Job
 from automations.jobs.rows import (
     RowProblem,
     choose_language,
+    derived_id,
     duplicates,
     error_status,
     field,
@@ -142,6 +144,12 @@ class Member:
     group: str
     appointed_by: str
     language: Language
+    # The member's row, so a mail server's refusal of this address lands on it.
+    ref: RowRef | None = dataclasses.field(default=None, compare=False)
+
+    def rows(self) -> dict[str, StatusCell]:
+        """Where a refusal of this member's address is written."""
+        return {self.email: StatusCell(SHEET, self.ref)} if self.ref is not None else {}
 
 
 def _group(value: str, column: str, allowed: Sequence[str]) -> str:
@@ -194,7 +202,7 @@ def read_members(job: JobInput, plan: Plan) -> list[Member]:
         if key in seen:
             continue
         seen.add(key)
-        members.append(Member(row.text("Name"), email, group, appointed, language.used))
+        members.append(Member(row.text("Name"), email, group, appointed, language.used, ref))
     return members
 
 
@@ -272,18 +280,6 @@ class Meeting:
         }
 
 
-def _meeting_id(row: Row, taken: set[str]) -> str:
-    """Staff-readable ID derived from the row, so a crashed run picks the same one again."""
-    base = f"CM-{row.text('Date')}-{row.text('Start Time')}"
-    try:
-        base = f"CM-{parse_date(row['Date']):%Y%m%d}"
-        if base.casefold() in taken:
-            base = f"{base}-{parse_time(row['Start Time']):%H%M}"
-    except ValueError:
-        pass
-    return base
-
-
 def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
     """Meetings whose rows are usable; bad rows get an Error status."""
     table = job.table(SHEET, "Meetings")
@@ -296,8 +292,7 @@ def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
         ident = row.text("Meeting ID")
         ref = row_ref(MEETINGS, row)
         if not ident:
-            ident = _meeting_id(row, taken)
-            taken.add(ident.casefold())
+            ident = derived_id("CM", row, taken)
             ref = row_ref(MEETINGS, row, ident)
             plan.writes.append(write(SHEET, ref, "Meeting ID", ident))
         try:
@@ -540,6 +535,7 @@ def _request_action(
                     "previous": change[1] if change else {},
                 },
                 invite=invite,
+                recipient_rows=member.rows(),
             )
         )
     total = len(members)
@@ -599,6 +595,7 @@ def _cancel_action(
             to=(member.email,),
             context={"name": member.name, "meeting": meeting.context()},
             invite=invite,
+            recipient_rows=member.rows(),
         )
         for member in recipients
     ]
@@ -634,6 +631,7 @@ def _reminder_action(
             language=member.language,
             to=(member.email,),
             context={"name": member.name, "meeting": meeting.context()},
+            recipient_rows=member.rows(),
         )
         for member in members
     ]
