@@ -168,7 +168,12 @@ class Ledger:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits, so each migration carries its own BEGIN/COMMIT.
-            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            try:
+                self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            except sqlite3.DatabaseError:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     # -- sends ---------------------------------------------------------------
 
@@ -227,7 +232,13 @@ class Ledger:
                 "SELECT entity, data FROM entity_state WHERE job = ?", (job,)
             )
         }
-        return History(sent, states)
+        unsettled = frozenset(
+            row[0]
+            for row in self._db.execute(
+                "SELECT key FROM sends WHERE job = ? AND state IN ('intent', 'uncertain')", (job,)
+            )
+        )
+        return History(sent, states, unsettled=unsettled)
 
     # -- completed actions and write-back -------------------------------------
 
