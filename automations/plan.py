@@ -125,6 +125,9 @@ class History:
     states: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Attendee responses by invite UID, read from the calendar provider before planning.
     responses: Mapping[str, tuple[AttendeeResponse, ...]] = field(default_factory=dict)
+    # Keys whose send was started but whose outcome is unknown (a run stopped, or uncertain):
+    # planners whose keys can change between runs plan these same keys again, never new ones.
+    unsettled: frozenset[str] = frozenset()
 
     def was_sent(self, key: str) -> bool:
         """True when the message with `key` went out in an earlier run."""
