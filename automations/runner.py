@@ -392,7 +392,11 @@ class Runner:
             if record.state == "sent":
                 return "already", "", {}
             if record.state == "rejected":
-                return "rejected", record.detail, {}
+                # Keep the refused address's own row status on every later run too.
+                refused = (
+                    {message.recipients[0]: record.detail} if len(message.recipients) == 1 else {}
+                )
+                return "rejected", record.detail, refused
             if record.state == "uncertain":
                 result.uncertain += 1
                 return "uncertain", record.detail, {}
@@ -468,12 +472,14 @@ class Runner:
         """Write every status in one batch per spreadsheet, with its Run Log row."""
         pending = self.ledger.pending(job.name)
         current = _current_values(tables)
-        fresh = [
+        owed = {_cell_id(p.write) for p in pending}
+        # The last word on each cell first, then drop no-ops: a status already in the sheet
+        # (e.g. "Check: ...") must not lose to an earlier, different write to the same cell.
+        ordered = [
             w
-            for w in [*plan.writes, *failure_writes]
-            if current.get(_cell_id(w), object()) != text(w.value)
+            for w in _last_per_cell([*(p.write for p in pending), *plan.writes, *failure_writes])
+            if _cell_id(w) in owed or current.get(_cell_id(w), object()) != text(w.value)
         ]
-        ordered = [*(p.write for p in pending), *fresh]
         specs = {
             name: {s.name: s for s in specs} for name, specs in job.tabs(self.settings).items()
         }

@@ -373,11 +373,18 @@ def _summary_action(job: JobInput, figures: Figures, plan: Plan) -> Action | Non
     this_month = {
         key_part(key, -1) for key in job.history.sent_with_prefix(f"{NAME}/summary/{month}/")
     }
+    # A summary a stopped run may have sent: plan that same key (the runner confirms it or
+    # reports it uncertain), never a second one with newer figures.
+    unsettled = {
+        key_part(key, -1): key
+        for key in job.history.unsettled
+        if key.startswith(f"{NAME}/summary/{month}/")
+    }
     people = recipients(job)
     messages = []
     for person in people:
         address = person.email.casefold()
-        key = summary_key(month, context["fingerprint"], address)
+        key = unsettled.get(address) or summary_key(month, context["fingerprint"], address)
         if job.history.was_sent(key) or (address in this_month and not job.on_demand):
             continue  # the month's summary went out; a named run sends only newer figures
         messages.append(

@@ -1,0 +1,92 @@
+"""Kills at every step of a send through a real SMTP server and the Graph emulator, and
+SIGKILL at random moments: after each, a rerun finishes the work and nothing went twice."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from automations.demo import init_demo
+from tests.emulators.graph import GraphEmulator
+from tests.emulators.smtp_server import SmtpServer
+from tests.fixtures.faults import (
+    BACKENDS,
+    assert_exactly_once,
+    baseline,
+    kill_after,
+    ledger_sends,
+    run_all,
+    serving,
+)
+from tests.fixtures.workbooks import TODAY
+
+# The nth time a step is reached across `run all` (committee, PD, webinars, tracker).
+STEPS = [
+    "after-intent:4",
+    "after-send:4",
+    "after-outcome:4",
+    "after-send:13",
+    "before-write-back:2",
+]
+RANDOM_KILLS = 21  # seven per backend
+
+
+@pytest.fixture(scope="module")
+def tmp_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("kills")
+
+
+@pytest.mark.parametrize("backend", ["smtp", "microsoft365"])
+@pytest.mark.parametrize("step", STEPS)
+def test_kill_at_a_step_then_rerun_sends_each_message_once(backend, step, tmp_path, tmp_root):
+    clean = baseline(backend, tmp_root)
+    folder = tmp_path / "demo"
+    config = init_demo(folder, TODAY)
+    with serving(backend, config) as server:
+        crashed = run_all(config, fault=step)
+        assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+        finished = run_all(config)
+        output = finished.stdout + finished.stderr
+        assert "Traceback" not in output
+        sends = assert_exactly_once(backend, folder, server, clean, output)
+        # SMTP cannot look back: a send cut off between intent and outcome is uncertain.
+        expect_uncertain = backend == "smtp" and step.startswith(("after-intent", "after-send"))
+        assert bool(sends.with_state("uncertain")) == expect_uncertain
+        assert finished.returncode == (1 if expect_uncertain else 0), output
+        again = run_all(config)
+        assert "sent 0" in again.stdout or "committee-invites: sent 0" in again.stdout
+        assert_exactly_once(backend, folder, server, clean, again.stdout + again.stderr)
+
+
+@pytest.mark.slow
+def test_random_kills_never_lose_or_duplicate_a_message(tmp_path, tmp_root):
+    rng = random.Random(20261130)
+    survived = 0
+    for number in range(RANDOM_KILLS):
+        backend = BACKENDS[number % len(BACKENDS)]
+        clean = baseline(backend, tmp_root)
+        folder = tmp_path / f"run-{number}"
+        config = init_demo(folder, TODAY)
+        server = SmtpServer() if backend == "smtp" else GraphEmulator()
+        with serving(backend, config, server.start()):
+            code = kill_after(config, rng.uniform(0.5, 3.0))
+            finished = run_all(config)
+            output = finished.stdout + finished.stderr
+            assert finished.returncode in (0, 1), output
+            assert "Traceback" not in output
+            sends = assert_exactly_once(backend, folder, server, clean, output)
+            assert finished.returncode == (1 if sends.with_state("uncertain") else 0), output
+        server.stop()
+        survived += code == -9
+    assert survived >= RANDOM_KILLS // 2, "most runs should have been killed mid-way"
+    print(f"random kills survived: {survived} of {RANDOM_KILLS}")
+
+
+def test_ledger_of_a_clean_run_has_every_job(tmp_root):
+    """The baseline the kill tests compare against covers every job's mail."""
+    clean = baseline("outbox", tmp_root)
+    jobs = {key.split(":", 1)[0] for key in clean.keys}
+    assert len(clean.keys) == 27, sorted(clean.keys)
+    assert jobs, jobs
+    assert ledger_sends(tmp_root / "baseline-outbox").keys == clean.keys
