@@ -24,6 +24,7 @@ from automations.mail.backend import check_mailer
 from automations.render import Renderer
 from automations.report import write_report
 from automations.runner import Runner
+from automations.secrets import exposed_secret_files
 from automations.throttle import DAY, Throttle
 
 log = logging.getLogger("automations")
@@ -305,6 +306,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"mail: {checked}")
     except AutomationError as err:
         problems.append(f"mail: {err}")
+    warnings.extend(exposed_secret_files(settings))
     renderer = Renderer(settings.templates_dir)
     if "en" not in renderer.languages:
         problems.append(f"templates: no English folder in {settings.templates_dir}")
