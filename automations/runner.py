@@ -502,10 +502,11 @@ class Runner:
                 log.error("%s: %s (statuses are kept and written next run)", job.name, err)
                 continue
             for write in dropped:
+                where = write.row.key or "(new)"
                 log.warning(
                     "%s: row %s of tab '%s' is gone; its %s was not written",
                     job.name,
-                    write.row.key or "(new)",
+                    mask_email(where) if "@" in where else where,
                     write.row.tab,
                     write.column,
                 )
