@@ -42,8 +42,12 @@ def is_blank(value: CellValue) -> bool:
     return text(value) == ""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _quote(value: CellValue) -> str:
-    shown = text(value)
+    # Control characters shown as \x07 so the status says what is wrong with the cell.
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
     return f'"{shown[:40]}…"' if len(shown) > 40 else f'"{shown}"'
 
 

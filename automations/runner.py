@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import html
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -38,6 +39,9 @@ from automations.throttle import QUEUED_STATUS, Throttle
 
 log = logging.getLogger("automations")
 MAX_LISTED = 40
+# Statuses are for people: a quoted 50,000-character cell must not fill a column.
+MAX_STATUS = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -210,8 +214,9 @@ class Runner:
             return self._finish(job, result, started, tables={})
         result.skipped = plan.skipped
         sensitive = _sensitive_columns(tables)
-        result.problems.extend(sensitive + plan.problems)
-        for problem in sensitive + plan.problems:
+        noticed = sensitive + _cleaned_cells(tables) + plan.problems
+        result.problems.extend(noticed)
+        for problem in noticed:
             log.warning("%s: %s", job.name, problem)
         if sensitive and not dry_run:
             self.alert_admin(job.name, "privacy warning", sensitive, once=True)
@@ -405,6 +410,9 @@ class Runner:
         except TemplateProblem as err:
             result.failed += 1
             return "failed", str(err), {}
+        except ValueError as err:  # e.g. an address the email library cannot put in a header
+            result.failed += 1
+            return "failed", f"the message could not be composed: {err}", {}
         if record is not None and record.state == "intent":
             # A run stopped between recording the intent and the outcome.
             delivered = self.mailer.confirm(outgoing)
@@ -475,9 +483,10 @@ class Runner:
         owed = {_cell_id(p.write) for p in pending}
         # The last word on each cell first, then drop no-ops: a status already in the sheet
         # (e.g. "Check: ...") must not lose to an earlier, different write to the same cell.
+        last = _last_per_cell([*(p.write for p in pending), *plan.writes, *failure_writes])
         ordered = [
             w
-            for w in _last_per_cell([*(p.write for p in pending), *plan.writes, *failure_writes])
+            for w in map(_printable, last)
             if _cell_id(w) in owed or current.get(_cell_id(w), object()) != text(w.value)
         ]
         specs = {
@@ -665,8 +674,30 @@ def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
     ]
 
 
+def _cleaned_cells(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
+    """One line per cell whose control characters were removed on reading."""
+    return [
+        f"{table.title} row {number}: {column} had control characters (invisible codes "
+        "pasted from another program); they were removed, retype the cell to be sure"
+        for by_tab in tables.values()
+        for table in by_tab.values()
+        for number, column in table.cleaned
+    ]
+
+
 def _status(cell: StatusCell, value: str) -> CellWrite:
     return CellWrite(cell.spreadsheet, cell.row, cell.column, value)
+
+
+def _printable(write: CellWrite) -> CellWrite:
+    """A status fit for a cell: no control characters, at most MAX_STATUS characters."""
+    value = write.value
+    if not isinstance(value, str):
+        return write
+    clean = _CONTROL.sub("\ufffd", value)
+    if len(clean) > MAX_STATUS:
+        clean = clean[: MAX_STATUS - 1] + "…"
+    return write if clean == value else dataclasses.replace(write, value=clean)
 
 
 def _rejected(result: SendResult) -> Mapping[str, str]:
@@ -674,7 +705,9 @@ def _rejected(result: SendResult) -> Mapping[str, str]:
 
 
 def _cell_id(write: CellWrite) -> tuple[str, str, str, str]:
-    return (write.spreadsheet, write.row.tab, key_text(write.row.key), write.column)
+    # Rows with a blank key are told apart by their fingerprint, never merged into one.
+    key = key_text(write.row.key) or repr(write.row.fingerprint)
+    return (write.spreadsheet, write.row.tab, key, write.column)
 
 
 def _last_per_cell(writes: Iterable[CellWrite]) -> list[CellWrite]:

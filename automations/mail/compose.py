@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
@@ -75,7 +74,8 @@ def compose(
     mime["To"] = ", ".join(_strip(a) for a in envelope.to)
     if envelope.bcc:
         # Kept in the outbox copy so an admin sees who it went to; SMTP strips it.
-        mime["Bcc"] = ", ".join(str(Address(addr_spec=a)) for a in envelope.bcc)
+        # Plain addresses, as in To: Address() refuses internationalised local parts.
+        mime["Bcc"] = ", ".join(_strip(a) for a in envelope.bcc)
     if envelope.reply_to:
         mime["Reply-To"] = _strip(envelope.reply_to)
     ident = message_id(key, envelope.sender)

@@ -26,6 +26,9 @@ SENSITIVE_HEADER = re.compile(
     re.IGNORECASE,
 )
 
+# C0 controls and DEL, except tab, line feed and carriage return.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def fold(name: str) -> str:
     """Normalise a header or tab title: ignore case, surrounding and repeated spaces."""
@@ -101,6 +104,8 @@ class Table:
     rows: list[Row]
     present: frozenset[str]
     sensitive_headers: tuple[str, ...] = ()
+    # (row number, column) of cells whose control characters were removed on reading.
+    cleaned: tuple[tuple[int, str], ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -202,6 +207,7 @@ def build_table(
         text(cell) for cell in header_cells if text(cell) and SENSITIVE_HEADER.search(text(cell))
     )
     rows: list[Row] = []
+    cleaned: list[tuple[int, str]] = []
     # Only the spec's columns are kept: anything else (including sensitive columns)
     # is never read past the header.
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
@@ -209,14 +215,19 @@ def build_table(
             column: raw[position] if position < len(raw) else None
             for column, position in positions.items()
         }
+        for column, value in values.items():
+            # Control characters (pasted from other systems) never reach mail or statuses.
+            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+                values[column] = CONTROL_CHARACTERS.sub("", value)
+                cleaned.append((offset, column))
         if any(text(v) for name, v in values.items() if not spec.column(name).owned):
             rows.append(Row(offset, values))
-    return Table(spreadsheet, title, spec, rows, frozenset(positions), sensitive)
+    return Table(spreadsheet, title, spec, rows, frozenset(positions), sensitive, tuple(cleaned))
 
 
 def key_text(value: CellValue) -> str:
-    """Compare keys the way staff would: trimmed, case-insensitive."""
-    return text(value).casefold()
+    """Compare keys the way staff would: trimmed, case-insensitive, controls ignored."""
+    return CONTROL_CHARACTERS.sub("", text(value)).casefold()
 
 
 @dataclass

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -106,6 +107,8 @@ class WorkbookSpreadsheet:
                 continue
             sheet = workbook[title]
             grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+            if any(isinstance(v, str) and v.startswith("=") for row in grid for v in row):
+                grid = self._values(title)  # formulas: place by the values `read` saw
             placement = place_writes(specs[tab], self.names, grid, tab_writes)
             header_row = _header_row_number(grid, specs[tab], self.names)
             for column, header in placement.new_headers.items():
@@ -117,6 +120,14 @@ class WorkbookSpreadsheet:
             _append_run_log(workbook, run_log)
         self._save(workbook)
         return dropped
+
+    def _values(self, title: str) -> list[list[object]]:
+        """A tab's cell values as `read` sees them (formulas give their cached results)."""
+        workbook = self._load(read_only=True)
+        try:
+            return [list(row) for row in workbook[title].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
 
     def replace_tab(self, tab: str, rows: Sequence[Sequence[CellValue]]) -> None:
         """Replace the tool-owned tab `tab` (created at the end when missing) with `rows`."""
@@ -160,6 +171,12 @@ def _header_row_number(grid: list[list[object]], spec: TabSpec, names: Names) ->
 def _set_text(sheet: Worksheet, row: int, column: int, value: object) -> None:
     """Write a value raw: text stays text even when it starts with '='."""
     cell = sheet.cell(row=row, column=column)
+    if isinstance(cell, MergedCell):
+        # Staff merged cells where the tool must write (e.g. a new Status header): unmerge.
+        for merged in list(sheet.merged_cells.ranges):
+            if cell.coordinate in merged:
+                sheet.unmerge_cells(str(merged))
+        cell = sheet.cell(row=row, column=column)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
