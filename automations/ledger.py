@@ -80,6 +80,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_job ON events (job);
     """,
+    # 3: recipients a server refused in a message that went to the others, so their own
+    # rows keep saying so on every later run.
+    """
+    CREATE TABLE refusals (
+        key TEXT NOT NULL,
+        address TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (key, address)
+    );
+    """,
 )
 
 
@@ -209,6 +219,27 @@ class Ledger:
     def forget(self, key: str) -> None:
         """Drop a record (an intent that provably never reached the mailer)."""
         self._db.execute("DELETE FROM sends WHERE key = ?", (key,))
+
+    def refuse(self, key: str, refused: Mapping[str, str]) -> None:
+        """Remember the recipients the server refused when `key` was sent."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO refusals (key, address, reason) VALUES (?, ?, ?)",
+            [(key, address, reason) for address, reason in refused.items()],
+        )
+
+    def refusals(self, key: str) -> dict[str, str]:
+        """The recipients refused when `key` was sent, with the server's reason."""
+        rows = self._db.execute("SELECT address, reason FROM refusals WHERE key = ?", (key,))
+        return dict(rows.fetchall())
+
+    def refused_addresses(self, job: str) -> dict[str, str]:
+        """Every address a server refused in `job`'s sent mail (casefolded) -> reason."""
+        rows = self._db.execute(
+            "SELECT r.address, r.reason FROM refusals r JOIN sends s ON s.key = r.key"
+            " WHERE s.job = ? ORDER BY s.updated_at",
+            (job,),
+        )
+        return {address.casefold(): reason for address, reason in rows}
 
     def uncertain(self, job: str | None = None) -> list[SendRecord]:
         """Sends whose outcome is unknown: left for a person to check, never resent."""

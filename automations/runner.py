@@ -394,11 +394,11 @@ class Runner:
         record = self.ledger.record(message.key)
         now = self._now(None)
         if record is not None:
+            # Refused recipients keep their own row status on every later run too.
             if record.state == "sent":
-                return "already", "", {}
+                return "already", "", self.ledger.refusals(message.key)
             if record.state == "rejected":
-                # Keep the refused address's own row status on every later run too.
-                refused = (
+                refused = self.ledger.refusals(message.key) or (
                     {message.recipients[0]: record.detail} if len(message.recipients) == 1 else {}
                 )
                 return "rejected", record.detail, refused
@@ -446,6 +446,8 @@ class Runner:
             delivered = len(outgoing.recipients) - len(sent.rejected) if sent.state == "sent" else 0
             self.throttle.record(delivered, delivered > 0)
         fault_point("after-send")
+        if sent.rejected:
+            self.ledger.refuse(message.key, sent.rejected)
         self.ledger.outcome(message.key, sent.state, self._now(None), sent.detail, sent.provider_id)
         fault_point("after-outcome")
         if sent.state == "sent":
@@ -484,6 +486,7 @@ class Runner:
         # The last word on each cell first, then drop no-ops: a status already in the sheet
         # (e.g. "Check: ...") must not lose to an earlier, different write to the same cell.
         last = _last_per_cell([*(p.write for p in pending), *plan.writes, *failure_writes])
+        last = _keep_refusals(last, self.ledger.refused_addresses(job.name))
         ordered = [
             w
             for w in map(_printable, last)
@@ -672,6 +675,25 @@ def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
         for table in by_tab.values()
         for header in table.sensitive_headers
     ]
+
+
+def _keep_refusals(writes: list[CellWrite], refused: Mapping[str, str]) -> list[CellWrite]:
+    """A row keyed by an address the mail server refused keeps saying so on later runs
+    (planners word a row's status afresh each run and do not know about refusals)."""
+    if not refused:
+        return writes
+    kept = []
+    for write in writes:
+        address = key_text(write.row.key)
+        if (
+            address in refused
+            and write.column == "Status"
+            and not text(write.value).startswith("Error")
+        ):
+            value = f'Error: the mail server refused "{write.row.key}": {refused[address]}'
+            write = dataclasses.replace(write, value=value)
+        kept.append(write)
+    return kept
 
 
 def _cleaned_cells(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
