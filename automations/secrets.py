@@ -39,9 +39,7 @@ def secret_files(
     return [(where, path) for where, path in found if path.is_file()]
 
 
-def exposed_secret_files(
-    settings: Settings, environ: Mapping[str, str] | None = None
-) -> list[str]:
+def exposed_secret_files(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
     """A warning for each secret file readable (or writable) by group or others."""
     warnings = []
     for where, path in secret_files(settings, environ):
