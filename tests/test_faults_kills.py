@@ -8,6 +8,7 @@ import random
 import pytest
 
 from automations.demo import init_demo
+from automations.jobs import registry
 from tests.emulators.graph import GraphEmulator
 from tests.emulators.smtp_server import SmtpServer
 from tests.fixtures.faults import (
@@ -87,7 +88,7 @@ def test_random_kills_never_lose_or_duplicate_a_message(tmp_path, tmp_root):
 def test_ledger_of_a_clean_run_has_every_job(tmp_root):
     """The baseline the kill tests compare against covers every job's mail."""
     clean = baseline("outbox", tmp_root)
-    jobs = {key.split(":", 1)[0] for key in clean.keys}
+    jobs = {key.split("/", 1)[0] for key in clean.keys}
     assert len(clean.keys) == 27, sorted(clean.keys)
-    assert jobs, jobs
+    assert jobs == set(registry()), jobs
     assert ledger_sends(tmp_root / "baseline-outbox").keys == clean.keys
