@@ -140,3 +140,23 @@ def test_names_are_filled_in_after_a_shared_render_and_escaped():
     assert "Dear <b>Zoë</b>," in first.text
     assert "Dear Ana," in second.html and "Zoë" not in second.html
     assert "\ue000" not in first.html + first.text + first.subject
+
+
+def test_long_subject_is_not_folded_onto_a_continuation_line():
+    rendered = Renderer(TEMPLATES).render("committee_invite", ENGLISH, context())
+    long = type(rendered)(
+        subject="MOU tracker, November 2026: 0 of 6 quarters met, 14% of staff fully trained",
+        html=rendered.html,
+        text=rendered.text,
+    )
+    outgoing = compose(
+        key="k",
+        job="j",
+        envelope=Envelope("S <s@example.org>", ("a@example.org",)),
+        rendered=long,
+        now=START,
+    )
+    raw = outgoing.mime.as_bytes()
+    assert b"Subject: MOU tracker, November 2026: 0 of 6 quarters met" in raw
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == long.subject

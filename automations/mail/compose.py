@@ -11,6 +11,11 @@ from email.utils import format_datetime, parseaddr
 
 from automations.render import Rendered
 
+# CRLF line ends; headers folded only past RFC 5322's hard limit, because the default
+# 78 puts a long subject on its own continuation line and readers then show it with a
+# leading space.
+POLICY = SMTP.clone(max_line_length=998)
+
 
 def message_id(key: str, sender: str) -> str:
     """A Message-ID derived only from the message key, so a resend would be recognisable."""
@@ -68,7 +73,7 @@ def compose(
     ics_method: str | None = None,
 ) -> Outgoing:
     """Assemble a multipart/alternative text + HTML message (plus calendar parts)."""
-    mime = EmailMessage(policy=SMTP)
+    mime = EmailMessage(policy=POLICY)
     mime["Subject"] = _strip(rendered.subject)
     mime["From"] = _strip(envelope.sender)
     mime["To"] = ", ".join(_strip(a) for a in envelope.to)
