@@ -224,6 +224,7 @@ class Runner:
             self._dry_run(job, plan, result, started)
             return self._finish(job, result, started, tables)
         failure_writes: list[CellWrite] = []
+        earlier = {p.id for p in self.ledger.pending(job.name)}
         try:
             for action in plan.actions:
                 failure_writes.extend(self._execute(job.name, action, result))
@@ -231,7 +232,7 @@ class Runner:
             result.error = f"mail: {err}"
             log.error("%s: stopped sending: %s", job.name, err)
         fault_point("before-write-back")
-        self._write_back(job, plan, tables, failure_writes, result, started)
+        self._write_back(job, plan, tables, failure_writes, result, started, earlier)
         return self._finish(job, result, started, tables)
 
     def _execute(self, job: str, action: Action, result: JobResult) -> list[CellWrite]:
@@ -478,14 +479,22 @@ class Runner:
         failure_writes: list[CellWrite],
         result: JobResult,
         started: dt.datetime,
+        earlier: frozenset[int] | set[int] = frozenset(),
     ) -> None:
-        """Write every status in one batch per spreadsheet, with its Run Log row."""
+        """Write every status in one batch per spreadsheet, with its Run Log row.
+
+        `earlier` are the ids of write-backs pending before this run's sends: the plan was
+        made with them applied, so the plan's writes follow them, and what this run's
+        sends completed follows the plan.
+        """
         pending = self.ledger.pending(job.name)
         current = _current_values(tables)
         owed = {_cell_id(p.write) for p in pending}
+        before = [p.write for p in pending if p.id in earlier]
+        completed = [p.write for p in pending if p.id not in earlier]
         # The last word on each cell first, then drop no-ops: a status already in the sheet
         # (e.g. "Check: ...") must not lose to an earlier, different write to the same cell.
-        last = _last_per_cell([*(p.write for p in pending), *plan.writes, *failure_writes])
+        last = _last_per_cell([*before, *plan.writes, *completed, *failure_writes])
         last = _keep_refusals(last, self.ledger.refused_addresses(job.name))
         ordered = [
             w
