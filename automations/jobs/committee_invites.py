@@ -16,10 +16,8 @@ from email.utils import parseaddr
 from typing import Any
 
 from automations.cells import (
-    parse_date,
     parse_email,
     parse_link,
-    parse_time,
     parse_yes_no,
 )
 from automations.config import Options, Settings
@@ -27,10 +25,11 @@ from automations.jobs import Job
 from automations.jobs.rows import (
     RowProblem,
     choose_language,
-    derived_id,
     duplicates,
     error_status,
+    event_times,
     field,
+    identified_rows,
     key_part,
     message_key,
     plural,
@@ -285,33 +284,10 @@ def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
     table = job.table(SHEET, "Meetings")
     assert table is not None
     zone = job.settings.timezone
-    doubled = duplicates(table, lambda r: r.text("Meeting ID"))
-    taken = {row.text("Meeting ID").casefold() for row in table if row.text("Meeting ID")}
     meetings: list[Meeting] = []
-    for row in table:
-        ident = row.text("Meeting ID")
-        ref = row_ref(MEETINGS, row)
-        if not ident:
-            ident = derived_id("CM", row, taken)
-            ref = row_ref(MEETINGS, row, ident)
-            plan.writes.append(write(SHEET, ref, "Meeting ID", ident))
+    for row, ref, ident in identified_rows(table, MEETINGS, SHEET, plan, "CM", "meeting"):
         try:
-            if ident.casefold() in doubled:
-                raise RowProblem(
-                    f"Meeting ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
-                    "give each meeting its own ID (neither was sent)"
-                )
-            day = field(row, "Date", parse_date)
-            start_time = field(row, "Start Time", parse_time)
-            start = dt.datetime.combine(day, start_time, zone)
-            if row.text("End Time"):
-                end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
-                if end <= start:
-                    raise RowProblem(
-                        f'End Time "{row.text("End Time")}" is not after the Start Time'
-                    )
-            else:
-                end = start + dt.timedelta(minutes=minutes)
+            start, end = event_times(row, zone, minutes)
             link = field(row, "Online Link", parse_link) if row.text("Online Link") else ""
             cancelled = field(row, "Cancelled", parse_yes_no, default=False)
         except RowProblem as problem:

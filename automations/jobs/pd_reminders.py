@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_date, parse_email, parse_link, parse_time, parse_yes_no
+from automations.cells import parse_date, parse_email, parse_link, parse_yes_no
 from automations.config import Options, Settings
 from automations.jobs import Job
 from automations.jobs.rows import (
@@ -21,10 +21,11 @@ from automations.jobs.rows import (
     RowProblem,
     address_of,
     choose_language,
-    derived_id,
     duplicates,
     error_status,
+    event_times,
     field,
+    identified_rows,
     message_key,
     plural,
     row_ref,
@@ -196,38 +197,20 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
     table = job.table(SHEET, "Sessions")
     assert table is not None
     zone = job.settings.timezone
-    doubled = duplicates(table, lambda r: r.text("Session ID"))
-    taken = {row.text("Session ID").casefold() for row in table if row.text("Session ID")}
     sessions: list[Session] = []
-    for row in table:
-        ident = row.text("Session ID")
-        ref = row_ref(SESSIONS, row)
-        if not ident:
-            topic = parse_topic(row.text("Topic"))
-            ident = derived_id(f"PD-{topic.code if topic else 'X'}", row, taken)
-            ref = row_ref(SESSIONS, row, ident)
-            plan.writes.append(write(SHEET, ref, "Session ID", ident))
+
+    def prefix(row: Row) -> str:
+        topic = parse_topic(row.text("Topic"))
+        return f"PD-{topic.code if topic else 'X'}"
+
+    for row, ref, ident in identified_rows(table, SESSIONS, SHEET, plan, prefix, "session"):
         try:
-            if ident.casefold() in doubled:
-                raise RowProblem(
-                    f"Session ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
-                    "give each session its own ID"
-                )
             topic = parse_topic(row.text("Topic"))
             if topic is None:
                 raise RowProblem(
                     f'Topic "{row.text("Topic")}" is not one of {_topic_list()} (or 5a–5d)'
                 )
-            day = field(row, "Date", parse_date)
-            start = dt.datetime.combine(day, field(row, "Start Time", parse_time), zone)
-            if row.text("End Time"):
-                end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
-                if end <= start:
-                    raise RowProblem(
-                        f'End Time "{row.text("End Time")}" is not after the Start Time'
-                    )
-            else:
-                end = start + dt.timedelta(minutes=minutes)
+            start, end = event_times(row, zone, minutes)
             join = field(row, "Join Link", parse_link) if row.text("Join Link") else ""
             signup = (
                 field(row, "Registration Link", parse_link) if row.text("Registration Link") else ""

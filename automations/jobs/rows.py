@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import TypeVar
@@ -10,7 +11,8 @@ from urllib.parse import quote, unquote
 
 from automations.cells import CellValueError, parse_date, parse_time, text
 from automations.languages import ENGLISH, Language, parse_language
-from automations.sheets.contract import CellWrite, Row, RowRef, TabSpec
+from automations.plan import Plan
+from automations.sheets.contract import CellWrite, Row, RowRef, Table, TabSpec
 
 T = TypeVar("T")
 
@@ -146,3 +148,49 @@ def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 def address_of(value: str) -> str:
     """The bare address of 'Name <a@b.org>' (or of a bare address)."""
     return parseaddr(value)[1] or value.strip()
+
+
+def event_times(row: Row, zone: dt.tzinfo, minutes: int) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of an event row (Date, Start Time, End Time defaulting to +minutes)."""
+    day = field(row, "Date", parse_date)
+    start = dt.datetime.combine(day, field(row, "Start Time", parse_time), zone)
+    if not row.text("End Time"):
+        return start, start + dt.timedelta(minutes=minutes)
+    end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
+    if end <= start:
+        raise RowProblem(f'End Time "{row.text("End Time")}" is not after the Start Time')
+    return start, end
+
+
+def identified_rows(
+    table: Table,
+    spec: TabSpec,
+    sheet: str,
+    plan: Plan,
+    prefix: str | Callable[[Row], str],
+    noun: str,
+) -> Iterator[tuple[Row, RowRef, str]]:
+    """Each row with its ID, filling blank IDs in (derived from the row, written back).
+
+    Rows sharing an ID get an Error status and are skipped: neither is sent.
+    """
+    assert spec.key is not None
+    column = spec.key
+    doubled = duplicates(table, lambda r: r.text(column))
+    taken = {row.text(column).casefold() for row in table if row.text(column)}
+    for row in table:
+        ident = row.text(column)
+        ref = row_ref(spec, row)
+        if not ident:
+            ident = derived_id(prefix if isinstance(prefix, str) else prefix(row), row, taken)
+            ref = row_ref(spec, row, ident)
+            plan.writes.append(write(sheet, ref, column, ident))
+        if ident.casefold() in doubled:
+            where = rows_phrase(doubled[ident.casefold()])
+            problem = (
+                f"{column} {ident} is on {where}; give each {noun} its own ID (neither was sent)"
+            )
+            plan.writes.append(write(sheet, ref, "Status", error_status(problem)))
+            plan.skipped += 1
+            continue
+        yield row, ref, ident

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_date, parse_email, parse_link, parse_time, parse_yes_no
+from automations.cells import parse_email, parse_link, parse_yes_no
 from automations.config import Options, Settings
 from automations.errors import ConfigError
 from automations.jobs import Job
@@ -21,10 +21,11 @@ from automations.jobs.rows import (
     address_of,
     choose_language,
     chunks,
-    derived_id,
     duplicates,
     error_status,
+    event_times,
     field,
+    identified_rows,
     message_key,
     row_ref,
     rows_phrase,
@@ -231,34 +232,12 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
     table = job.table(SHEET, "Webinars")
     assert table is not None
     zone = job.settings.timezone
-    doubled = duplicates(table, lambda r: r.text("Webinar ID"))
-    taken = {row.text("Webinar ID").casefold() for row in table if row.text("Webinar ID")}
     webinars = []
-    for row in table:
-        ident = row.text("Webinar ID")
-        ref = row_ref(WEBINARS, row)
-        if not ident:
-            ident = derived_id("WB", row, taken)
-            ref = row_ref(WEBINARS, row, ident)
-            plan.writes.append(write(SHEET, ref, "Webinar ID", ident))
+    for row, ref, ident in identified_rows(table, WEBINARS, SHEET, plan, "WB", "webinar"):
         try:
-            if ident.casefold() in doubled:
-                raise RowProblem(
-                    f"Webinar ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
-                    "give each webinar its own ID"
-                )
             if not row.text("Title"):
                 raise RowProblem("Title is blank")
-            day = field(row, "Date", parse_date)
-            start = dt.datetime.combine(day, field(row, "Start Time", parse_time), zone)
-            if row.text("End Time"):
-                end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
-                if end <= start:
-                    raise RowProblem(
-                        f'End Time "{row.text("End Time")}" is not after the Start Time'
-                    )
-            else:
-                end = start + dt.timedelta(minutes=minutes)
+            start, end = event_times(row, zone, minutes)
             language = None
             if row.text("Language"):
                 language = parse_language(row.text("Language"))
