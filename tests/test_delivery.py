@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import os
 import subprocess
-import sys
 from email import policy
 from pathlib import Path
 
@@ -14,23 +13,8 @@ import pytest
 from automations.jobs import committee_invites
 from automations.ledger import Ledger
 from automations.lock import RunLock
+from tests.fixtures.faults import ROOT, jobs_args, run_jobs
 from tests.fixtures.workbooks import TODAY, records
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_cli(config: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "AUTOMATIONS_FAULT"}
-    if fault:
-        env["AUTOMATIONS_FAULT"] = fault
-    return subprocess.run(
-        [sys.executable, str(ROOT / "jobs.py"), "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def message_ids(folder: Path, job: str = "committee-invites") -> list[str]:
@@ -70,11 +54,11 @@ def test_dry_run_sends_and_writes_nothing(demo):
 
 @pytest.mark.parametrize("step", ["after-intent", "after-send", "after-outcome"])
 def test_crash_mid_send_then_rerun_sends_each_message_exactly_once(demo, step):
-    crashed = run_cli(
+    crashed = run_jobs(
         demo.config, "run", "committee-invites", "--today", str(TODAY), fault=f"{step}:3"
     )
     assert crashed.returncode == -9, crashed.stderr
-    finished = run_cli(demo.config, "run", "committee-invites", "--today", str(TODAY))
+    finished = run_jobs(demo.config, "run", "committee-invites", "--today", str(TODAY))
     assert finished.returncode == 0, finished.stdout + finished.stderr
     ids = message_ids(demo.outbox)
     assert len(ids) == 8 and len(set(ids)) == 8
@@ -82,13 +66,13 @@ def test_crash_mid_send_then_rerun_sends_each_message_exactly_once(demo, step):
 
 
 def test_crash_before_write_back_leaves_statuses_for_the_next_run(demo):
-    crashed = run_cli(
+    crashed = run_jobs(
         demo.config, "run", "committee-invites", "--today", str(TODAY), fault="before-write-back"
     )
     assert crashed.returncode == -9
     assert len(demo.emls()) == 8
     assert records(demo.committee, "Meetings")[0].get("Status") is None
-    finished = run_cli(demo.config, "run", "committee-invites", "--today", str(TODAY))
+    finished = run_jobs(demo.config, "run", "committee-invites", "--today", str(TODAY))
     assert finished.returncode == 0
     assert len(demo.emls()) == 8
     row = records(demo.committee, "Meetings")[0]
@@ -109,7 +93,7 @@ def test_unknown_outcome_is_reported_not_resent(demo):
         def confirm(self, message):
             return None
 
-    crashed = run_cli(
+    crashed = run_jobs(
         demo.config, "run", "committee-invites", "--today", str(TODAY), fault="after-send:2"
     )
     assert crashed.returncode == -9
@@ -125,7 +109,7 @@ def test_unknown_outcome_is_reported_not_resent(demo):
 
 def test_second_run_while_one_holds_the_lock_exits_75(demo):
     with RunLock(demo.folder / "state" / "jobs.lock"):
-        blocked = run_cli(demo.config, "run", "all", "--today", str(TODAY))
+        blocked = run_jobs(demo.config, "run", "all", "--today", str(TODAY))
     assert blocked.returncode == 75
     assert "another run holds the lock" in blocked.stderr
     assert f"pid {os.getpid()}" in blocked.stderr
@@ -134,23 +118,14 @@ def test_second_run_while_one_holds_the_lock_exits_75(demo):
 
 
 def test_lock_left_by_a_killed_run_is_taken_over(demo):
-    crashed = run_cli(demo.config, "run", "all", "--today", str(TODAY), fault="after-send:1")
+    crashed = run_jobs(demo.config, "run", "all", "--today", str(TODAY), fault="after-send:1")
     assert crashed.returncode == -9
     assert (demo.folder / "state" / "jobs.lock").exists()
-    assert run_cli(demo.config, "run", "all", "--today", str(TODAY)).returncode == 0
+    assert run_jobs(demo.config, "run", "all", "--today", str(TODAY)).returncode == 0
 
 
 def test_two_concurrent_runs_one_exits_75_and_nothing_is_duplicated(demo):
-    args = [
-        sys.executable,
-        str(ROOT / "jobs.py"),
-        "--config",
-        str(demo.config),
-        "run",
-        "all",
-        "--today",
-        str(TODAY),
-    ]
+    args = jobs_args(demo.config, "run", "all", "--today", str(TODAY))
     procs = [
         subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)

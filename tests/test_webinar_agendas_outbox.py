@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import os
-import subprocess
-import sys
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -16,6 +13,7 @@ import openpyxl
 from babel.dates import format_date
 
 from automations.jobs import webinar_agendas
+from tests.fixtures.faults import run_jobs
 from tests.fixtures.workbooks import TODAY, records, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,20 +78,6 @@ def addresses(mail: EmailMessage, header: str) -> list[str]:
     return [a.casefold() for _, a in getaddresses(mail.get_all(header, []))]
 
 
-def run_cli(config: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "AUTOMATIONS_FAULT"}
-    if fault:
-        env["AUTOMATIONS_FAULT"] = fault
-    return subprocess.run(
-        [sys.executable, str(ROOT / "jobs.py"), "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
 def test_bcc_batches_never_show_a_family_another_familys_address(demo):
     setup_family(demo)
     result = demo.runner().run(webinar_agendas.JOB)
@@ -146,7 +130,7 @@ def test_rerun_sends_nothing_new(demo):
 
 def test_crash_mid_batches_then_new_family_each_family_gets_the_agenda_exactly_once(demo):
     setup_family(demo)
-    crashed = run_cli(
+    crashed = run_jobs(
         demo.config, "run", "webinar-agendas", "--today", str(TODAY), fault="after-send:2"
     )
     assert crashed.returncode == -9, crashed.stderr
@@ -159,12 +143,12 @@ def test_crash_mid_batches_then_new_family_each_family_gets_the_agenda_exactly_o
     (opting_out,) = [row for row in sheet.iter_rows() if row[0].value == "es089@example.org"]
     opting_out[3].value = "Yes"
     workbook.save(path)
-    finished = run_cli(demo.config, "run", "webinar-agendas", "--today", str(TODAY))
+    finished = run_jobs(demo.config, "run", "webinar-agendas", "--today", str(TODAY))
     assert finished.returncode == 0, finished.stdout + finished.stderr
     mails = agenda_mails(demo)
     everyone = [a for m in mails for a in addresses(m, "Bcc")]
     assert len(everyone) == len(set(everyone))
     assert set(everyone) == (EXPECTED - {"es089@example.org"}) | {"late@example.org"}
     assert all(len(addresses(m, "Bcc")) <= 100 for m in mails)
-    again = run_cli(demo.config, "run", "webinar-agendas", "--today", str(TODAY))
+    again = run_jobs(demo.config, "run", "webinar-agendas", "--today", str(TODAY))
     assert again.returncode == 0 and len(agenda_mails(demo)) == len(mails)
