@@ -20,7 +20,7 @@ from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
 from automations.ledger import Ledger, RunRecord
-from automations.mail.backend import CalendarMailer, EventFailed, Mailer, SendResult, calendar_of
+from automations.mail.backend import CalendarMailer, EventFailed, Mailer, calendar_of
 from automations.mail.compose import Envelope, Outgoing, compose
 from automations.plan import (
     Action,
@@ -469,7 +469,7 @@ class Runner:
                 describe_recipients(message.recipients),
                 sent.detail,
             )
-        return sent.state, sent.detail, _rejected(sent)
+        return sent.state, sent.detail, sent.rejected
 
     def _write_back(
         self,
@@ -729,10 +729,6 @@ def _printable(write: CellWrite) -> CellWrite:
     if len(clean) > MAX_STATUS:
         clean = clean[: MAX_STATUS - 1] + "…"
     return write if clean == value else dataclasses.replace(write, value=clean)
-
-
-def _rejected(result: SendResult) -> Mapping[str, str]:
-    return result.rejected
 
 
 def _cell_id(write: CellWrite) -> tuple[str, str, str, str]:

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from typing import TypeVar
 from urllib.parse import quote, unquote
 
-from automations.cells import CellValueError, parse_date, parse_time, text
+from automations.cells import CellValueError, parse_date, parse_time
 from automations.languages import ENGLISH, Language, parse_language
 from automations.plan import Plan
 from automations.sheets.contract import CellWrite, Row, RowRef, Table, TabSpec
@@ -111,11 +111,6 @@ def rows_phrase(numbers: list[int]) -> str:
 def plural(count: int, word: str) -> str:
     """'1 member' / '3 members'."""
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def cell_text(value: object) -> str:
-    """Text of a raw value (re-exported for planners)."""
-    return text(value)  # type: ignore[arg-type]
 
 
 def derived_id(
