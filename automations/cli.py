@@ -311,7 +311,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if "en" not in renderer.languages:
         problems.append(f"templates: no English folder in {settings.templates_dir}")
     for job in jobs:
-        for message in job.samples(settings, job.options(settings)):
+        options = job.options(settings)
+        problems.extend(job.config_problems(settings, options))
+        for message in job.samples(settings, options):
             for code in sorted(renderer.languages):
                 if not renderer.has(code, message.template):
                     if code != "en":

@@ -64,7 +64,6 @@ pd_contact = "pd-office@example.org"
 schedule = "daily at 07:30"
 agenda_lead_days = 7
 reminder_days = 1
-batch_size = 100
 owner = ["family-engagement@example.org"]
 
 [jobs.mou-tracker]

@@ -244,6 +244,7 @@ class Runner:
         if calendar is not None and self._as_event(job, action):
             return self._execute_event(job, action, result, calendar)
         queued = 0
+        retried = False
         for message in action.messages:
             outcome, detail, rejected = self._deliver(job, message, result)
             if outcome == "queued":
@@ -261,6 +262,16 @@ class Runner:
                 uncertain += 1
             elif outcome not in {"sent", "already"}:
                 problems.append(f"{describe_recipients(message.recipients, 1)}: {detail}")
+                retried = retried or outcome != "rejected"
+            # Everyone else the message was for must not read as fine (e.g. "Receives mail
+            # in English") while it did not reach them: their row says what happened.
+            unreached = _unreached_status(action.description, outcome, detail)
+            if unreached:
+                extra_writes.extend(
+                    _status(cell, unreached)
+                    for address, cell in message.recipient_rows.items()
+                    if address not in rejected
+                )
         if not problems and not uncertain and not queued:
             self.ledger.complete(job, action.on_success, action.state, self._now(None))
             return extra_writes
@@ -277,9 +288,13 @@ class Runner:
                     "stopped while sending); they will not be resent automatically"
                 )
             else:
-                status = (
-                    f"Error: {len(problems)} of {total} messages not sent ({problems[0]}); "
+                then = (
                     "will try again on the next run"
+                    if retried
+                    else "refused for good, not retried (see the recipients' rows)"
+                )
+                status = (
+                    f"Error: {len(problems)} of {total} messages not sent ({problems[0]}); {then}"
                 )
             extra_writes.append(_status(action.status, status))
         log.warning(
@@ -714,6 +729,21 @@ def _cleaned_cells(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
         for table in by_tab.values()
         for number, column in table.cleaned
     ]
+
+
+def _unreached_status(description: str, outcome: str, detail: str) -> str:
+    """A recipient row's status when `outcome` means the message did not reach it ("" if it did)."""
+    if outcome == "failed":
+        then = "" if "next run" in detail else "; will try again on the next run"
+        return f"Not sent yet: {description}: {detail}{then}"
+    if outcome == "rejected":
+        return f"Error: {description} was refused by the mail server ({detail}); not retried"
+    if outcome == "uncertain":
+        return (
+            f"Check: {description} may or may not have gone out (a run stopped while "
+            "sending); it will not be resent automatically"
+        )
+    return ""
 
 
 def _status(cell: StatusCell, value: str) -> CellWrite:

@@ -51,6 +51,7 @@ def plan_for(demo, job_input):
         sent: frozenset[str] | set[str] = frozenset(),
         states: dict[str, Any] | None = None,
         languages: frozenset[str] = frozenset({"en", "es"}),
+        unsettled: frozenset[str] | set[str] = frozenset(),
         **overrides: Any,
     ) -> Plan:
         tables = {
@@ -64,7 +65,9 @@ def plan_for(demo, job_input):
                 settings=settings,
                 options=options,
                 today=today,
-                history=History(sent=frozenset(sent), states=states or {}),
+                history=History(
+                    sent=frozenset(sent), states=states or {}, unsettled=frozenset(unsettled)
+                ),
                 languages=languages,
             )
         )
@@ -252,6 +255,39 @@ def test_a_reserved_batch_not_yet_sent_is_replanned_under_the_same_key(plan_for)
     assert replanned[keys[2]] == ("f004@example.org",)
     (new_key,) = set(replanned) - set(keys)
     assert replanned[new_key] == ("f009@example.org",)
+
+
+def test_a_reserved_batch_over_the_batch_size_is_cut_unless_its_send_was_started(plan_for):
+    """Batches reserved under a higher limit (an earlier version counted Bcc only) are cut
+    to the size that can be sent, the rest going into a new batch; a batch whose send was
+    started keeps its members (the ledger confirms or reports it, never resends it)."""
+    first = plan_for([webinar()], families(5), batch_size=5)
+    states = reserved_states(first)
+    (key,) = [m.key for m in batches(first)]
+    cut = plan_for([webinar()], families(5), states=states, batch_size=3)
+    assert [(m.key == key, len(m.bcc)) for m in batches(cut)] == [(True, 3), (False, 2)]
+    assert set(reserved_states(cut)[next(iter(states))]["recipients"]) == set(batches(cut)[0].bcc)
+    assert sorted(a for m in batches(cut) for a in m.bcc) == sorted(batches(first)[0].bcc)
+    assert cell(cut, "W1", "Recipients") == 5
+    started = plan_for([webinar()], families(5), states=states, unsettled={key}, batch_size=3)
+    assert [m.bcc for m in batches(started)] == [batches(first)[0].bcc]
+
+
+def test_batches_leave_room_for_the_visible_to_address_on_a_real_mailer(demo):
+    data = {
+        "sheets": {"spreadsheets": {"family": {"path": "family.xlsx"}}},
+        "mail": {"sender": "s@example.org", "backend": "smtp"},
+        "smtp": {"host": "smtp.example.org"},
+    }
+    assert wa.options(parse_settings(data, demo.config)).batch_size == 99
+    data["smtp"]["recipients_per_message"] = 500
+    assert wa.options(parse_settings(data, demo.config)).batch_size == 100
+    data["jobs"] = {"webinar-agendas": {"batch_size": 500}}
+    opts = wa.options(parse_settings(data, demo.config))
+    assert opts.batch_size == 499
+    assert "batch_size = 500 can never be sent" in opts.batch_problem
+    data["mail"]["backend"] = "outbox"
+    assert wa.options(parse_settings(data, demo.config)).batch_size == 500
 
 
 def test_reminder_goes_the_day_before_to_families_who_got_the_agenda(plan_for):
