@@ -18,6 +18,7 @@ from automations.demo import create_missing_workbooks, init_demo, missing_demo_w
 from automations.due import decide
 from automations.errors import AutomationError, ConfigError, LockHeld
 from automations.jobs import Job, registry
+from automations.jobs.rows import day_words
 from automations.languages import Language
 from automations.ledger import Ledger
 from automations.lock import RunLock
@@ -416,7 +417,7 @@ def agreement_notice(settings: Settings, today: dt.date) -> str | None:
         return agreement_ended(end)
     if left <= AGREEMENT_WARNING_DAYS:
         return (
-            f"the agreement ends on {end:%b} {end.day}, {end.year} (in {left} days); after "
+            f"the agreement ends on {day_words(end)} (in {left} days); after "
             "that no job sends anything. If it is renewed, set the new end under "
             "[agreement] end in the config"
         )
