@@ -19,6 +19,7 @@ from automations.errors import AutomationError, MailError, TemplateProblem
 from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
+from automations.jobs.rows import day_words
 from automations.ledger import Ledger, RunRecord
 from automations.mail.backend import CalendarMailer, EventFailed, Mailer, calendar_of
 from automations.mail.compose import Envelope, Outgoing, compose
@@ -126,7 +127,7 @@ class Runner:
     # -- planning -------------------------------------------------------------
 
     def plan(
-        self, job: Job, today: dt.date | None, on_demand: bool = False
+        self, job: Job, today: dt.date | None, on_demand: bool = False, resend: bool = False
     ) -> tuple[Plan, dict[str, dict[str, Table]]]:
         """Read the job's tabs (one read per spreadsheet) and return its plan."""
         now = self._now(today)
@@ -146,8 +147,12 @@ class Runner:
             languages=self.renderer.languages,
             others={name: self.ledger.history(name) for name in job.histories},
             on_demand=on_demand,
+            resend=resend,
         )
-        return job.plan(job_input), tables
+        plan = job.plan(job_input)
+        if now.date() > self.settings.agreement_end:
+            plan = after_agreement(plan, self.settings.agreement_end)
+        return plan, tables
 
     def _history(self, job: str, now: dt.datetime) -> History:
         """The ledger's history, plus attendee responses when the mailer keeps events."""
@@ -199,15 +204,17 @@ class Runner:
         today: dt.date | None = None,
         dry_run: bool = False,
         on_demand: bool = False,
+        resend: bool = False,
     ) -> JobResult:
         """Plan and execute one job; never raises for problems a person can fix.
 
-        `on_demand` tells the planner the admin asked for this job by name.
+        `on_demand` tells the planner the admin asked for this job by name; `resend` that
+        they asked for this period's messages again (`--resend`).
         """
         result = JobResult(job.name, dry_run=dry_run)
         started = self._now(today)
         try:
-            plan, tables = self.plan(job, today, on_demand)
+            plan, tables = self.plan(job, today, on_demand, resend)
         except AutomationError as err:
             result.error = str(err)
             log.error("%s: %s", job.name, err)
@@ -687,6 +694,30 @@ class Runner:
         )
         written.append(index)
         return written
+
+
+def agreement_ended(end: dt.date) -> str:
+    """Why nothing is sent once the agreement is over (for statuses and the run line)."""
+    return (
+        f"the agreement ended on {day_words(end)}, so nothing is sent; if it was renewed, "
+        "set the new end under [agreement] end in the config"
+    )
+
+
+def after_agreement(plan: Plan, end: dt.date) -> Plan:
+    """The plan with nothing to send: each row that would have been mailed says why.
+
+    Statuses and tool-owned tabs (the tracker's final figures) are still written.
+    """
+    reason = agreement_ended(end)
+    stopped = [
+        _status(action.status, f"Not sent: {reason}")
+        for action in plan.actions
+        if action.status is not None and action.messages
+    ]
+    return dataclasses.replace(
+        plan, actions=[], writes=[*plan.writes, *stopped], problems=[reason, *plan.problems]
+    )
 
 
 def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:

@@ -201,7 +201,7 @@ def test_webinars_beyond_the_lead_time_wait_and_warn_early(plan_for):
     plan = plan_for([webinar(offset=20, **{"Know Your Rights": ""})], families(3))
     assert plan.messages == []
     assert cell(plan, "W1", "Status") == (
-        "Scheduled: the agenda goes out on 2026-12-13. "
+        "Scheduled for Dec 20, 2026: the agenda goes out on Dec 13, 2026. "
         "Add agenda text for Know Your Rights before then"
     )
 
@@ -346,3 +346,45 @@ def test_bad_webinar_rows_get_a_status(plan_for):
     assert cell(plan, "W2", "Status").startswith('Error: Language "Elvish" is not a language')
     assert "is not a web link" in cell(plan, "W3", "Status")
     assert [m.key.split("/")[1] for m in batches(plan)] == ["W4"]
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["TBD", "TBA", "N/A", "-", "?", "pending", "coming soon", "por definir", "pendiente"],
+)
+def test_placeholder_text_does_not_cover_a_required_topic(plan_for, placeholder):
+    plan = plan_for(
+        [webinar(**{"Know Your Rights": placeholder})], families(3), owners=("o@example.org",)
+    )
+    assert batches(plan) == []
+    assert cell(plan, "W1", "Status") == (
+        f'Not sent: agenda text missing for Know Your Rights ("{placeholder}" is a '
+        "placeholder) (MOU 7.0 requires all three); fill in the column(s) and the agenda goes "
+        "out on the next run"
+    )
+    (alert,) = batches(plan, "webinar_coverage_alert")
+    assert alert.context["missing"] == ["Know Your Rights"]
+
+
+def test_webinar_statuses_name_the_date_they_read(plan_for):
+    past = plan_for([webinar(Date="10/12/2026")], families(1))
+    assert cell(past, "W1", "Status") == "Past: no agenda was sent (dated Oct 12, 2026)"
+    later = plan_for([webinar(Date="1/12/2027")], families(1))
+    assert cell(later, "W1", "Status") == (
+        "Scheduled for Jan 12, 2027: the agenda goes out on Jan 5, 2027"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"Date": "3/8/2026", "Start Time": "2:30 AM", "End Time": None}, "does not exist"),
+        ({"Date": "11/1/2026", "Start Time": "1:30 AM", "End Time": None}, "happens twice"),
+        ({"Date": "12/3/2062"}, 'Date "12/3/2062" reads as Dec 3, 2062, far outside'),
+    ],
+)
+def test_webinar_rows_at_skipped_or_repeated_times_or_far_years_are_errors(plan_for, change, words):
+    plan = plan_for([webinar(**change)], families(2), today=dt.date(2026, 3, 1))
+    assert batches(plan) == []
+    assert cell(plan, "W1", "Status").startswith("Error: ")
+    assert words in cell(plan, "W1", "Status")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automations.backends import mail_limits
-from automations.cells import parse_email, parse_link, parse_yes_no
+from automations.cells import is_placeholder, parse_email, parse_link, parse_yes_no
 from automations.config import Options, Settings
 from automations.errors import ConfigError
 from automations.jobs import Job
@@ -22,6 +22,7 @@ from automations.jobs.rows import (
     address_of,
     choose_language,
     chunks,
+    day_words,
     duplicates,
     error_status,
     event_times,
@@ -60,7 +61,7 @@ WEBINARS = TabSpec(
         Column("Join Link", required=True),
         *(Column(column, required=True) for column, _ in REQUIRED_SECTIONS),
         Column("Other Topics"),
-        Column("Cancelled"),
+        Column("Cancelled", controls=True, aliases=("Canceled",)),
         Column("Agenda Sent", owned=True),
         Column("Reminder Sent", owned=True),
         Column("Recipients", owned=True),
@@ -75,7 +76,7 @@ FAMILIES = TabSpec(
         Column("Email", required=True),
         Column("Name"),
         Column("Language"),
-        Column("Opted Out"),
+        Column("Opted Out", controls=True),
         Column("Status", owned=True),
     ),
     key="Email",
@@ -262,8 +263,26 @@ class Webinar:
 
     @property
     def missing(self) -> list[str]:
-        """The required sections (column names) with no agenda text."""
-        return [column for column, key in REQUIRED_SECTIONS if not self.sections[key]]
+        """The required sections (column names) with no agenda text.
+
+        Placeholder text (TBD, N/A, -, pending, por definir, ...) is no agenda text:
+        it does not cover the topic MOU 7.0 requires.
+        """
+        return [
+            column
+            for column, key in REQUIRED_SECTIONS
+            if not self.sections[key] or is_placeholder(self.sections[key])
+        ]
+
+    @property
+    def missing_words(self) -> str:
+        """The missing sections for a status: 'Know Your Rights ("TBD" is a placeholder)'."""
+        words = []
+        for column, key in REQUIRED_SECTIONS:
+            if column in self.missing:
+                held = self.sections[key]
+                words.append(f'{column} ("{held}" is a placeholder)' if held else column)
+        return ", ".join(words)
 
     def context(self) -> dict[str, Any]:
         """Template variables describing the webinar."""
@@ -290,12 +309,13 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
     table = job.table(SHEET, "Webinars")
     assert table is not None
     zone = job.settings.timezone
+    window = (job.settings.agreement_start, job.settings.agreement_end)
     webinars = []
     for row, ref, ident in identified_rows(table, WEBINARS, SHEET, plan, "WB", "webinar"):
         try:
             if not row.text("Title"):
                 raise RowProblem("Title is blank")
-            start, end = event_times(row, zone, minutes)
+            start, end = event_times(row, zone, minutes, agreement=window)
             language = None
             if row.text("Language"):
                 language = parse_language(row.text("Language"))
@@ -498,14 +518,18 @@ def _plan_webinar(
     days = (webinar.start.date() - job.today).days
     ever = reserved_batches(job, webinar.id, "agenda")
     missing = webinar.missing
-    missing_words = ", ".join(missing)
+    missing_words = webinar.missing_words
     if days < 0:
         if not ever:
-            result.writes.append(write(SHEET, webinar.ref, "Status", "Past: no agenda was sent"))
+            status = f"Past: no agenda was sent (dated {day_words(webinar.start.date())})"
+            result.writes.append(write(SHEET, webinar.ref, "Status", status))
         return
     if days > opts.agenda_lead_days:
         opens = webinar.start.date() - dt.timedelta(days=opts.agenda_lead_days)
-        status = f"Scheduled: the agenda goes out on {opens.isoformat()}"
+        status = (
+            f"Scheduled for {day_words(webinar.start.date())}: the agenda goes out on "
+            f"{day_words(opens)}"
+        )
         if missing:
             status += f". Add agenda text for {missing_words} before then"
         result.writes.append(write(SHEET, webinar.ref, "Status", status))
