@@ -230,7 +230,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except LockHeld:
         raise
     except AutomationError as err:  # the run stopped as a whole (ledger, state folder)
-        _alert_startup(settings, args.job, err, "stopped")
+        _alert_startup(
+            settings, args.job, err, "could not start" if err.exit_code == 2 else "stopped"
+        )
         raise
 
 
@@ -328,6 +330,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     try:
         files = _runner(settings, ledger).preview(job, args.today, args.out)
     except OSError as err:
+        if not _about(err, args.out):
+            raise
         raise ConfigError(
             f"preview --out {args.out}: cannot write the preview there ({explain(err)}); "
             "give a folder this user can write"
@@ -455,12 +459,23 @@ def cmd_report(args: argparse.Namespace) -> int:
             settings, lambda name: open_spreadsheet(settings, name), ledger, now, args.out
         )
     except OSError as err:
+        if not _about(err, args.out):
+            raise
         raise ConfigError(
             f"report --out {args.out}: cannot write the page there ({explain(err)}); "
             "give a file name this user can write, e.g. mou-report.html"
         ) from None
     print(f"MOU tracker report written to {out}")
     return EXIT_OK
+
+
+def _about(err: OSError, out: Path) -> bool:
+    """Whether `err` is about `out` or a path under or above it (not, say, a workbook)."""
+    if err.filename is None:
+        return False
+    failed = Path(err.filename).absolute()
+    target = out.absolute()
+    return failed == target or target in failed.parents or failed in target.parents
 
 
 def _check_report_path(out: Path) -> None:
