@@ -547,5 +547,8 @@ def _crashed(args: argparse.Namespace, argv: list[str], error: Exception) -> int
         args.command == "run" and not getattr(args, "dry_run", False)
     )
     if settings is not None and started:
-        _alert_startup(settings, getattr(args, "job", args.command), line, "crashed")
+        try:
+            _alert_startup(settings, getattr(args, "job", args.command), line, "crashed")
+        except Exception as again:  # never a second traceback
+            record_crash(settings.state_dir, again, f"{command} (alerting the admin)")
     return EXIT_FAILED

@@ -147,6 +147,21 @@ class LedgerError(AutomationError):
         self.why = why or message
 
 
+# SQLite errors that come from the host (disk, permissions, another process), not from a
+# bug in a statement: they become one line; anything else keeps its traceback.
+_HOST_ERRORS = (
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CORRUPT",
+    "SQLITE_NOTADB",
+    "SQLITE_PERM",
+)
+
+
 def _why(err: sqlite3.Error) -> str:
     """SQLite's error in plain words, with what to do about it."""
     name = getattr(err, "sqlite_errorname", "") or ""
@@ -173,16 +188,25 @@ class _Connection(sqlite3.Connection):
         try:
             return super().execute(*args)
         except sqlite3.Error as err:
-            raise _failed(self, err) from err
+            failure = _failed(self, err)
+            if failure is None:
+                raise
+            raise failure from err
 
     def executemany(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
         try:
             return super().executemany(*args)
         except sqlite3.Error as err:
-            raise _failed(self, err) from err
+            failure = _failed(self, err)
+            if failure is None:
+                raise
+            raise failure from err
 
 
-def _failed(db: sqlite3.Connection, err: sqlite3.Error) -> LedgerError:
+def _failed(db: sqlite3.Connection, err: sqlite3.Error) -> LedgerError | None:
+    """A LedgerError for a host problem; None for anything else (a bug keeps its traceback)."""
+    if not (getattr(err, "sqlite_errorname", "") or "").startswith(_HOST_ERRORS):
+        return None
     why = _why(err)
     return LedgerError(f"the ledger {getattr(db, 'path', '')} failed: {why}", why)
 
