@@ -36,7 +36,15 @@ def open_spreadsheet(settings: Settings, name: str) -> Spreadsheet:
 def open_mailer(settings: Settings) -> Mailer:
     """The mailer configured as [mail] backend."""
     if settings.mail.backend == "outbox":
-        return OutboxMailer(settings.mail.outbox_dir)
+        folder = settings.mail.outbox_dir
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            what = "is a file" if blocker == folder else f"is inside {blocker}, which is a file"
+            raise ConfigError(
+                f"{settings.path}: mail.outbox_dir {folder} {what}, not a folder; point "
+                "mail.outbox_dir at a folder (it is created when missing)"
+            )
+        return OutboxMailer(folder)
     if settings.mail.backend == "smtp":
         from automations.mail import smtp
 

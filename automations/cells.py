@@ -269,3 +269,22 @@ def mask_email(address: str) -> str:
     """Hide most of an address for logs: maria@example.org -> m***@example.org."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+# An address as servers quote it in replies ("550 5.1.1 <maria.bad@example.org>").
+_ADDRESS = re.compile(r"[^\s<>()\[\]{},;:\"'@]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def mask_addresses(text: str) -> str:
+    """Every address inside `text` masked, e.g. a server's refusal quoted in a log line."""
+    return _ADDRESS.sub(lambda match: mask_email(match.group(0)), text)
+
+
+# Bidirectional embedding/override and isolate controls (U+202A-U+202E, U+2066-U+2069):
+# in a subject or a name they reorder what is shown ("FDP.exe" reads "exe.PDF").
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi(value: str) -> str:
+    """`value` without bidirectional override characters (for subjects and names)."""
+    return BIDI_CONTROLS.sub("", value)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import errno
 import gc
 import logging
 import sys
+import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
+from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
+from automations.crashes import crash_line, record_crash
 from automations.daemon import Daemon
 from automations.demo import create_missing_workbooks, init_demo, missing_demo_workbooks
 from automations.due import decide
@@ -23,10 +30,11 @@ from automations.languages import Language
 from automations.ledger import Ledger
 from automations.lock import RunLock
 from automations.mail.backend import check_mailer
+from automations.private import explain
 from automations.render import Renderer
 from automations.report import write_report
 from automations.runner import Runner, agreement_ended
-from automations.secrets import exposed_secret_files
+from automations.secrets import exposed_secret_files, exposed_state_files
 from automations.sheets.contract import Table
 from automations.throttle import DAY, Throttle
 
@@ -58,6 +66,25 @@ def _jobs_epilog() -> str:
         "error; 75 another run holds the lock",
     ]
     return "\n".join(lines)
+
+
+class LogFormatter(logging.Formatter):
+    """One line per event: time, level, message, with every address masked (servers quote
+    them in their replies: 550 5.1.1 <a.b@example.org>); times in `zone` when given."""
+
+    def __init__(self, zone: ZoneInfo | None = None) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The record's time; in the configured zone and named when one is set."""
+        if self.zone is None:
+            return super().formatTime(record, datefmt)
+        return f"{dt.datetime.fromtimestamp(record.created, self.zone):%Y-%m-%d %H:%M:%S %Z}"
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The line, addresses masked."""
+        return mask_addresses(super().format(record))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,9 +253,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             for job in jobs
         ]
         return max((r.exit_code for r in results), default=EXIT_OK)
-    if args.job == "due":
-        return run_jobs(settings, lambda ledger: _due(settings, jobs, ledger, record=True), None)
-    return run_jobs(settings, jobs, args.today, on_demand=on_demand, resend=args.resend)
+    try:
+        if args.job == "due":
+            return run_jobs(
+                settings, lambda ledger: _due(settings, jobs, ledger, record=True), None
+            )
+        return run_jobs(settings, jobs, args.today, on_demand=on_demand, resend=args.resend)
+    except LockHeld:
+        raise
+    except AutomationError as err:  # the run stopped as a whole (ledger, state folder)
+        _alert_startup(
+            settings, args.job, err, "could not start" if err.exit_code == 2 else "stopped"
+        )
+        raise
 
 
 def _due(settings: Settings, jobs: list[Job], ledger: Ledger, *, record: bool) -> list[Job]:
@@ -292,12 +329,21 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             if not isinstance(err, LockHeld):
                 _alert_startup(settings, name, err)
             return err.exit_code
+        except Exception as err:  # a bug in one job must not stop the schedule
+            line = crash_line(err, record_crash(settings.state_dir, err, f"schedule: {name}"))
+            log.error("schedule: %s: %s", name, line)
+            _alert_startup(settings, name, line, "crashed")
+            return EXIT_FAILED
 
+    # The log speaks the configured time zone, named (the host's may differ).
+    for handler in logging.getLogger("automations").handlers:
+        if getattr(handler, "_jobs_cli", False):
+            handler.setFormatter(LogFormatter(settings.timezone))
     daemon = Daemon(settings, run_job)
     names = [job.name for job in _select("all", settings)]
     for line in daemon.register(names):
         log.info("schedule: %s", line)
-    if not daemon.scheduler.jobs:
+    if not daemon.entries:
         raise ConfigError(
             f'{settings.path}: no job has a schedule; add e.g. schedule = "daily at 07:00" '
             "under [jobs.<job>]"
@@ -306,25 +352,52 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _alert_startup(settings: Settings, job: str, error: AutomationError) -> None:
-    """Tell the admin a job could not start (bad configuration, lock trouble)."""
+def _alert_startup(
+    settings: Settings, job: str, error: Exception | str, summary: str = "could not start"
+) -> None:
+    """Tell the admin a job could not start, stopped or crashed.
+
+    When the state folder or the ledger is what broke, the alert goes unrecorded (it
+    may then repeat on every run, which is the point: someone has to look).
+    """
     try:
-        with RunLock(settings.state_dir / "jobs.lock"):
-            ledger = Ledger(settings.state_dir / "ledger.sqlite3")
+        with contextlib.ExitStack() as stack:
             try:
-                _runner(settings, ledger).alert_admin(job, "could not start", [str(error)])
-            finally:
-                ledger.close()
+                stack.enter_context(RunLock(settings.state_dir / "jobs.lock"))
+                ledger = Ledger(settings.state_dir / "ledger.sqlite3")
+            except LockHeld:
+                raise
+            except AutomationError:
+                ledger = Ledger.in_memory()
+            stack.callback(ledger.close)
+            runner = _runner(settings, ledger)
+            stack.callback(runner.mailer.close)
+            runner.alert_admin(job, summary, [str(error)])
     except AutomationError as err:
         log.error("could not alert the admin: %s", err)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """Write a job's messages to files without sending anything."""
+    if args.out.exists() and not args.out.is_dir():
+        raise ConfigError(
+            f"preview --out {args.out} is a file; give a folder for the preview files "
+            "(it is created when missing)"
+        )
     settings = _settings(args.config, args.today)
+    if args.job == "all":
+        raise ConfigError(f"preview shows one job at a time; name one of: {', '.join(registry())}")
     (job,) = _select(args.job, settings)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
-    files = _runner(settings, ledger).preview(job, args.today, args.out)
+    try:
+        files = _runner(settings, ledger).preview(job, args.today, args.out)
+    except OSError as err:
+        if not _about(err, args.out):
+            raise
+        raise ConfigError(
+            f"preview --out {args.out}: cannot write the preview there ({explain(err)}); "
+            "give a folder this user can write"
+        ) from None
     messages = sum(1 for f in files if f.suffix == ".eml")
     print(f"{job.name}: {messages} message(s) previewed; open {args.out / 'index.html'}")
     return EXIT_OK
@@ -378,6 +451,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except AutomationError as err:
         problems.append(f"mail: {err}")
     warnings.extend(exposed_secret_files(settings))
+    warnings.extend(exposed_state_files(settings))
+    state = _state_dir_problem(settings)
+    if state:
+        problems.append(state)
     renderer = Renderer(settings.templates_dir)
     if "en" not in renderer.languages:
         problems.append(f"templates: no English folder in {settings.templates_dir}")
@@ -426,6 +503,28 @@ def agreement_notice(settings: Settings, today: dt.date) -> str | None:
     return None
 
 
+def _state_dir_problem(settings: Settings) -> str | None:
+    """Why the state folder (ledger, lock file, errors.log) cannot be written, or None.
+
+    `check` writes nothing that stays: it probes the state folder, or the nearest folder
+    above it that exists, with a temporary file it removes at once.
+    """
+    folder = settings.state_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        return (
+            f"{settings.path}: state_dir {settings.state_dir} cannot be used ({explain(err)}); "
+            "point state_dir at a folder this user can write"
+        )
+    return None
+
+
 def header_warnings(spreadsheet: str, table: Table) -> list[str]:
     """Headers that look like a known column the tab lacks ("did you mean"), and absent
     columns that decide who is mailed (every row then reads as if the cell were blank)."""
@@ -452,23 +551,60 @@ def cmd_init(args: argparse.Namespace) -> int:
         for line in init_configured(_settings(args.config)):
             print(line)
         return EXIT_OK
-    config = init_demo(args.demo, dt.date.today())
+    try:
+        config = init_demo(args.demo, dt.date.today())
+    except OSError as err:
+        raise ConfigError(
+            f"init --demo {args.demo}: cannot write the demo there ({explain(err)}); "
+            "give a new or empty folder this user can write"
+        ) from None
     print(f"Demo written to {args.demo}. Next: python jobs.py --config {config} run all")
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the tracker's figures as a standalone HTML page (reads only)."""
+    _check_report_path(args.out)
     settings = _settings(args.config, args.today)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
     now = dt.datetime.now(settings.timezone)
     if args.today is not None:
         now = dt.datetime.combine(args.today, now.time(), settings.timezone)
-    out = write_report(
-        settings, lambda name: open_spreadsheet(settings, name), ledger, now, args.out
-    )
+    try:
+        out = write_report(
+            settings, lambda name: open_spreadsheet(settings, name), ledger, now, args.out
+        )
+    except OSError as err:
+        if not _about(err, args.out):
+            raise
+        raise ConfigError(
+            f"report --out {args.out}: cannot write the page there ({explain(err)}); "
+            "give a file name this user can write, e.g. mou-report.html"
+        ) from None
     print(f"MOU tracker report written to {out}")
     return EXIT_OK
+
+
+def _about(err: OSError, out: Path) -> bool:
+    """Whether `err` is about `out` or a path under or above it (not, say, a workbook)."""
+    if err.filename is None:
+        return False
+    failed = Path(err.filename).absolute()
+    target = out.absolute()
+    return failed == target or target in failed.parents or failed in target.parents
+
+
+def _check_report_path(out: Path) -> None:
+    """Refuse a folder, and never overwrite a file that is not an HTML page."""
+    if out.is_dir():
+        raise ConfigError(
+            f"report --out {out} is a folder; give a file name, e.g. {out / 'mou-report.html'}"
+        )
+    if out.exists() and out.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(
+            f"report --out {out} is an existing file that is not an .html page; it is left "
+            "alone: give a name ending in .html"
+        )
 
 
 COMMANDS = {
@@ -484,6 +620,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     # A run reads tens of thousands of rows that live until it ends; with the default
     # thresholds the collector rescans them hundreds of times. Collect far less often.
@@ -493,9 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for handler in [h for h in logger.handlers if getattr(h, "_jobs_cli", False)]:
         logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
+    handler.setFormatter(LogFormatter())
     handler._jobs_cli = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
@@ -508,3 +643,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # the one last-resort guard: a bug becomes one line
+        return _crashed(args, argv, err)
+
+
+def _crashed(args: argparse.Namespace, argv: list[str], error: Exception) -> int:
+    """One line on stderr, the traceback in errors.log, and the admin told if a run crashed."""
+    try:
+        settings: Settings | None = load_settings(args.config)
+    except Exception:  # the configuration may be what is broken
+        settings = None
+    command = "jobs.py " + " ".join(argv)
+    log_file = record_crash(settings.state_dir if settings else None, error, command)
+    line = crash_line(error, log_file)
+    print(f"error: {line}", file=sys.stderr)
+    if log_file is None:
+        traceback.print_exception(error)
+    started = args.command == "schedule" or (
+        args.command == "run" and not getattr(args, "dry_run", False)
+    )
+    if settings is not None and started:
+        try:
+            _alert_startup(settings, getattr(args, "job", args.command), line, "crashed")
+        except Exception as again:  # never a second traceback
+            record_crash(settings.state_dir, again, f"{command} (alerting the admin)")
+    return EXIT_FAILED

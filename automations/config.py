@@ -164,6 +164,19 @@ def _reject_secrets(data: Mapping[str, Any], path: Path, prefix: str = "") -> No
             )
 
 
+def unset_variable(key: str, example: str) -> str:
+    """The error for a `*_env` key whose environment variable is not set.
+
+    It never shows the key's value: a secret typed there by mistake (password_env =
+    "the password") must not end up in a log, a cron mail or an admin alert.
+    """
+    return (
+        f"{key} names an environment variable that is not set; export it before running "
+        f"(the name is not repeated here in case it is the secret itself: {key} must hold "
+        f"a variable name such as {example}, never the secret)"
+    )
+
+
 def _check_keys(data: Mapping[str, Any], allowed: set[str], path: Path, section: str) -> None:
     for key in data:
         if key not in allowed:
@@ -182,6 +195,19 @@ def load_settings(path: Path) -> Settings:
             f"no configuration file at {path}; pass --config PATH "
             "or create a demo with `python jobs.py init --demo DIR`"
         ) from None
+    except IsADirectoryError:
+        inside = path / "jobs.toml"
+        hint = f"--config {inside}" if inside.is_file() else "--config with the path of jobs.toml"
+        raise ConfigError(
+            f"--config {path} is a folder, not a configuration file; pass {hint}"
+        ) from None
+    except OSError as err:
+        raise ConfigError(
+            f"cannot read the configuration file {path} ({err.strerror or err}); "
+            "make it readable by this user"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a text file in UTF-8; save jobs.toml as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}") from None
     return parse_settings(data, path)
@@ -200,7 +226,8 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     zone_name = _string(data, "timezone", path, "America/Los_Angeles")
     try:
         zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a region such as "America" is a folder of the time zone database.
         raise ConfigError(
             f'{_where(path, "timezone")} "{zone_name}" is not a time zone; '
             "use a name like America/Los_Angeles"
@@ -372,6 +399,11 @@ class Options:
         if not isinstance(value, str):
             raise self._error(key, "must be text in quotes")
         return value
+
+    def raw(self, key: str) -> Any:
+        """An option as written (None when absent), for the job to check itself."""
+        self._seen.add(key)
+        return self._values.get(key)
 
     def finish(self) -> None:
         """Reject options the job does not know (typos)."""

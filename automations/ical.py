@@ -6,6 +6,7 @@ import datetime as dt
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from automations.cells import strip_bidi
 from automations.plan import InviteSpec
 
 PRODID = "-//LAUSD-UTLA MOU automations//EN"
@@ -13,8 +14,8 @@ PRODID = "-//LAUSD-UTLA MOU automations//EN"
 
 def _address(email: str, name: str = "") -> vCalAddress:
     address = vCalAddress(f"mailto:{email}")
-    if name:
-        address.params["CN"] = vText(name)
+    if strip_bidi(name):
+        address.params["CN"] = vText(strip_bidi(name))
     return address
 
 
@@ -35,7 +36,7 @@ def build_ics(
     event.add("dtstamp", now.astimezone(dt.UTC))
     event.add("dtstart", invite.start)
     event.add("dtend", invite.end)
-    event.add("summary", summary or invite.summary)
+    event.add("summary", strip_bidi(summary or invite.summary))
     if invite.location:
         event.add("location", invite.location)
     if invite.url:

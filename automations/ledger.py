@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automations.errors import AutomationError
+from automations.errors import AutomationError, ConfigError
 from automations.plan import AttendeeResponse, History
+from automations.private import explain, private_dir, touch_private
 from automations.sheets.contract import CellWrite, RowRef
 
 MIGRATIONS: tuple[str, ...] = (
@@ -139,7 +140,75 @@ class RunRecord:
 
 
 class LedgerError(AutomationError):
-    """The ledger database cannot be opened or is damaged."""
+    """The ledger database cannot be opened, written (disk full, read-only) or is damaged."""
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
+
+
+# SQLite errors that come from the host (disk, permissions, another process), not from a
+# bug in a statement: they become one line; anything else keeps its traceback.
+_HOST_ERRORS = (
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CORRUPT",
+    "SQLITE_NOTADB",
+    "SQLITE_PERM",
+)
+
+
+def _why(err: sqlite3.Error) -> str:
+    """SQLite's error in plain words, with what to do about it."""
+    name = getattr(err, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return "the disk is full; free some space, then run again"
+    if name.startswith("SQLITE_READONLY"):
+        return "it is read-only; make the file and its folder writable by this user"
+    if name.startswith("SQLITE_IOERR"):
+        return f"a disk write failed ({err}); is the disk full? free some space, then run again"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return "it cannot be opened; make it and its folder readable and writable by this user"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "another program held it for too long; try again"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return f"it is damaged ({err}); restore it from a backup"
+    return str(err)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements fail as LedgerError, in plain words (never a traceback
+    for a full disk or a read-only file). executescript (migrations) keeps SQLite's errors."""
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(*args)
+        except sqlite3.Error as err:
+            failure = _failed(self, err)
+            if failure is None:
+                raise
+            raise failure from err
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().executemany(*args)
+        except sqlite3.Error as err:
+            failure = _failed(self, err)
+            if failure is None:
+                raise
+            raise failure from err
+
+
+def _failed(db: sqlite3.Connection, err: sqlite3.Error) -> LedgerError | None:
+    """A LedgerError for a host problem; None for anything else (a bug keeps its traceback)."""
+    if not (getattr(err, "sqlite_errorname", "") or "").startswith(_HOST_ERRORS):
+        return None
+    why = _why(err)
+    return LedgerError(f"the ledger {getattr(db, 'path', '')} failed: {why}", why)
 
 
 class Ledger:
@@ -148,21 +217,53 @@ class Ledger:
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
+        if not read_only:
+            try:
+                # Created 0600 before SQLite opens it: its -wal and -shm files follow suit.
+                touch_private(private_dir(path.parent) / path.name)
+            except OSError as err:
+                raise ConfigError(
+                    f"cannot create the ledger {path} ({explain(err)}); make the folder "
+                    "writable by this user, or set state_dir in the configuration to one that is"
+                ) from None
         try:
             if read_only and not path.exists():
-                self._db = sqlite3.connect(":memory:")
+                self._db = sqlite3.connect(":memory:", factory=_Connection)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+                self._db = sqlite3.connect(
+                    path, timeout=30, isolation_level=None, factory=_Connection
+                )
+                self._db.path = path  # type: ignore[attr-defined]
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
-        except sqlite3.DatabaseError as err:
-            raise LedgerError(f"cannot open the ledger {path}: {err}") from err
+            if not read_only:
+                self._probe()
+        except (sqlite3.Error, LedgerError) as err:
+            why = err.why if isinstance(err, LedgerError) else _why(err)
+            raise LedgerError(f"cannot open the ledger {path}: {why}", why) from err
+
+    @classmethod
+    def in_memory(cls) -> Ledger:
+        """A throwaway ledger, for an admin alert when the real one cannot be used."""
+        ledger = cls.__new__(cls)
+        ledger.path, ledger.read_only = Path(":memory:"), False
+        ledger._db = sqlite3.connect(":memory:", isolation_level=None, factory=_Connection)
+        ledger._migrate()
+        return ledger
 
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+    def _probe(self) -> None:
+        """Fail now, before anything is sent, when the ledger cannot be written."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(f"PRAGMA user_version = {int(version)}")
+        finally:
+            self._db.execute("ROLLBACK")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -9,7 +10,8 @@ import socket
 from pathlib import Path
 from types import TracebackType
 
-from automations.errors import LockHeld
+from automations.errors import ConfigError, LockHeld
+from automations.private import explain, open_private
 
 
 class RunLock:
@@ -24,8 +26,13 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = open_private(self.path)
+        except OSError as err:
+            raise ConfigError(
+                f"cannot create the lock file {self.path} ({explain(err)}); make the folder "
+                "writable by this user, or set state_dir in the configuration to one that is"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -35,8 +42,9 @@ class RunLock:
                 f"another run holds the lock {self.path} ({holder}); try again when it finishes"
             ) from None
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}".encode(), 0)
+        with contextlib.suppress(OSError):  # the holder's name is a courtesy; flock counts
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}".encode(), 0)
         self._fd = fd
         return self
 
@@ -47,7 +55,8 @@ class RunLock:
         trace: TracebackType | None,
     ) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

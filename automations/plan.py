@@ -59,6 +59,9 @@ class Message:
     invite: InviteSpec | None = None
     # For mass mail: which row to mark when one recipient is rejected.
     recipient_rows: Mapping[str, StatusCell] = field(default_factory=dict)
+    # The name shown with mail.sender's address in From, and with the visible To (family
+    # mail: a neutral name); blank keeps mail.sender as it is.
+    display_name: str = ""
 
     @property
     def recipients(self) -> tuple[str, ...]:

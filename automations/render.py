@@ -20,6 +20,7 @@ import jinja2
 import markupsafe
 from babel.dates import format_date, format_datetime, format_time
 
+from automations.cells import strip_bidi
 from automations.errors import TemplateProblem
 from automations.languages import ENGLISH, Language
 
@@ -106,7 +107,7 @@ def _freeze(value: Any) -> Hashable:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(str(value).split())
+    return " ".join(strip_bidi(str(value)).split())
 
 
 # A private-use character pair no sheet value or template contains.
@@ -115,6 +116,7 @@ NAME_PLACEHOLDER = "\ue000name\ue001"
 
 def _personalise(shared: Rendered, name: str) -> Rendered:
     """Put `name` where the placeholder stands: escaped in HTML, one line in subjects."""
+    name = strip_bidi(name)
     html_name = str(markupsafe.escape(name))
     return Rendered(
         subject=shared.subject.replace(NAME_PLACEHOLDER, _one_line(name)),

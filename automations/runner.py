@@ -13,14 +13,14 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from automations.alerts import ALERT_JOB, admin_alert
-from automations.cells import mask_email, text
+from automations.cells import mask_addresses, mask_email, text
 from automations.config import Settings
 from automations.errors import AutomationError, MailError, TemplateProblem
 from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
 from automations.jobs.rows import day_words
-from automations.ledger import Ledger, RunRecord
+from automations.ledger import Ledger, LedgerError, RunRecord
 from automations.mail.backend import CalendarMailer, EventFailed, Mailer, calendar_of
 from automations.mail.compose import Envelope, Outgoing, compose
 from automations.plan import (
@@ -33,6 +33,7 @@ from automations.plan import (
     StatusCell,
     TabContent,
 )
+from automations.private import private_dir, write_private
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import CellWrite, RunLogEntry, Table, TabSpec, key_text
@@ -185,7 +186,9 @@ class Runner:
         if message.invite is not None:
             name, email = parseaddr(mail.organizer)
             ics = build_ics(message.invite, (name, email), now, rendered.calendar_title or None)
-        envelope = Envelope(mail.sender, message.to, message.bcc, mail.reply_to)
+        envelope = Envelope(
+            mail.sender, message.to, message.bcc, mail.reply_to, message.display_name
+        )
         return compose(
             key=message.key,
             job=job,
@@ -469,9 +472,19 @@ class Runner:
             delivered = len(outgoing.recipients) - len(sent.rejected) if sent.state == "sent" else 0
             self.throttle.record(delivered, delivered > 0)
         fault_point("after-send")
-        if sent.rejected:
-            self.ledger.refuse(message.key, sent.rejected)
-        self.ledger.outcome(message.key, sent.state, self._now(None), sent.detail, sent.provider_id)
+        try:
+            if sent.rejected:
+                self.ledger.refuse(message.key, sent.rejected)
+            self.ledger.outcome(
+                message.key, sent.state, self._now(None), sent.detail, sent.provider_id
+            )
+        except LedgerError as err:
+            raise LedgerError(
+                f"{err} (while recording the {message.template} to "
+                f"{describe_recipients(message.recipients, 1)}: the next run checks that "
+                "message rather than sending it again)",
+                err.why,
+            ) from err
         fault_point("after-outcome")
         if sent.state == "sent":
             result.sent += 1
@@ -632,7 +645,7 @@ class Runner:
             if result.exit_code:
                 problems = ([result.error] if result.error else []) + result.problems
                 self.alert_admin(job.name, result.summary(), problems)
-        self.out(f"{job.name}: {result.summary()}")
+        self.out(f"{job.name}: {mask_addresses(result.summary())}")
         return result
 
     def alert_admin(
@@ -645,6 +658,14 @@ class Runner:
             return
         try:
             outcome, detail, _ = self._deliver(ALERT_JOB, message, JobResult(ALERT_JOB))
+        except LedgerError:
+            # A ledger that cannot record the alert (disk full, read-only) is exactly what
+            # the admin must hear about: send it unrecorded.
+            try:
+                sent = self.mailer.send(self.prepare(ALERT_JOB, message, self._now(None)))
+                outcome, detail = sent.state, sent.detail
+            except AutomationError as err:
+                outcome, detail = "failed", str(err)
         except AutomationError as err:
             outcome, detail = "failed", str(err)
         if outcome not in {"sent", "already"}:
@@ -657,7 +678,8 @@ class Runner:
         plan, _ = self.plan(job, today)
         history = self.ledger.history(job.name)
         now = self._now(today)
-        folder.mkdir(parents=True, exist_ok=True)
+        # Previews hold whole Bcc lists: 0600 files (in a 0700 folder when it is new).
+        private_dir(folder)
         entries: list[str] = []
         written: list[Path] = []
         todo = [m for m in plan.messages if not history.was_sent(m.key)]
@@ -670,16 +692,14 @@ class Runner:
                 (".txt", outgoing.rendered.text.encode("utf-8")),
                 (".eml", outgoing.mime.as_bytes()),
             ):
-                path = folder / f"{stem}{suffix}"
-                path.write_bytes(content)
-                written.append(path)
+                written.append(write_private(folder / f"{stem}{suffix}", content, sync=False))
             entries.append(
                 f'<tr><td><a href="{stem}.html">{html.escape(outgoing.rendered.subject)}</a></td>'
                 f"<td>{language}</td><td>{html.escape(describe_recipients(message.recipients))}</td>"
                 f'<td><a href="{stem}.txt">text</a> · <a href="{stem}.eml">.eml</a></td></tr>'
             )
         index = folder / "index.html"
-        index.write_text(
+        page = (
             '<!doctype html><html lang="en"><meta charset="utf-8">'
             f"<title>Preview: {job.name}</title>"
             "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}"
@@ -689,10 +709,9 @@ class Runner:
             f"<p>{len(todo)} message(s) would be sent. Nothing was sent or written.</p>"
             "<table><tr><th>Subject</th><th>Language</th><th>To</th><th>Files</th></tr>"
             + "".join(entries)
-            + "</table></html>\n",
-            encoding="utf-8",
+            + "</table></html>\n"
         )
-        written.append(index)
+        written.append(write_private(index, page.encode("utf-8"), sync=False))
         return written
 
 

@@ -131,12 +131,14 @@ def test_unreachable_server_stops_with_host_and_port():
         SmtpMailer(config).send(outgoing())
 
 
-def test_missing_password_variable_names_it():
+def test_missing_password_variable_names_the_key_but_never_its_value():
+    # The value may be the password itself, typed there by mistake (issue 11).
     config = read_config(
         {"host": "h", "username": "u", "password_env": "NOPE_PASSWORD"}, Path("j.toml")
     )
-    with pytest.raises(ConfigError, match="NOPE_PASSWORD"):
+    with pytest.raises(ConfigError, match=r"smtp\.password_env names an environment") as raised:
         password_from_env(config, {})
+    assert "NOPE_PASSWORD" not in str(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,14 @@ batches, plus a reminder the day before and a notice if it is cancelled.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from automations.backends import mail_limits
-from automations.cells import is_placeholder, parse_email, parse_link, parse_yes_no
+from automations.cells import is_placeholder, parse_email, parse_link, parse_yes_no, strip_bidi
 from automations.config import Options, Settings
 from automations.errors import ConfigError
 from automations.jobs import Job
@@ -48,6 +49,8 @@ REQUIRED_SECTIONS = (
 # Most recipients one Bcc message may carry, whatever the config says (Exchange default).
 BATCH_CEILING = 500
 DEFAULT_BATCH = 100
+# Family mail is read on shared phones: the name it comes from must not label the family.
+DEFAULT_SENDER_NAME = "LAUSD Family Engagement"
 
 WEBINARS = TabSpec(
     "Webinars",
@@ -96,6 +99,15 @@ class WebinarOptions:
     help_contact: str
     # Why the configured batch_size was cut (for the run line and `check`), or "".
     batch_problem: str = ""
+    # The From and visible To name of family mail, and its footer line by language code
+    # ("*": every language; none: the template's own line in the family's language).
+    sender_name: str = DEFAULT_SENDER_NAME
+    footers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def family(self, language: Language) -> dict[str, str]:
+        """What family templates need to sign a message in `language`."""
+        footer = self.footers.get(language.code, self.footers.get("*", ""))
+        return {"sender": self.sender_name, "footer": footer}
 
 
 def options(settings: Settings) -> WebinarOptions:
@@ -119,6 +131,8 @@ def options(settings: Settings) -> WebinarOptions:
             "help_contact", address_of(settings.mail.reply_to or settings.mail.sender)
         ),
         batch_problem=batches.problem,
+        sender_name=_sender_name(settings, reader.string("sender_name", DEFAULT_SENDER_NAME)),
+        footers=_footers(settings, reader),
     )
     reader.finish()
     return result
@@ -174,6 +188,37 @@ def batch_limit(settings: Settings, requested: int, explicit: bool) -> BatchLimi
 def config_problems(settings: Settings, opts: WebinarOptions) -> list[str]:
     """Settings that are each valid but cannot work together (for `check`)."""
     return [opts.batch_problem] if opts.batch_problem else []
+
+
+def _sender_name(settings: Settings, value: str) -> str:
+    name = " ".join(strip_bidi(value).split())
+    if not name:
+        raise ConfigError(
+            f"{settings.path}: jobs.{NAME}.sender_name must not be blank, "
+            f'e.g. "{DEFAULT_SENDER_NAME}"'
+        )
+    return name
+
+
+def _footers(settings: Settings, reader: Options) -> dict[str, str]:
+    """`footer = "..."` (every language) or `footer = { en = "...", es = "..." }`."""
+    value = reader.raw("footer")
+    where = f"{settings.path}: jobs.{NAME}.footer"
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"*": " ".join(value.split())}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(
+            f'{where} must be text in quotes, or one per language: {{ en = "...", es = "..." }}'
+        )
+    footers = {}
+    for key, text in value.items():
+        language = parse_language(str(key))
+        if language is None:
+            raise ConfigError(f'{where}.{key}: "{key}" is not a language we recognise')
+        footers[language.code] = " ".join(text.split())
+    return footers
 
 
 def tabs(settings: Settings) -> Mapping[str, Sequence[TabSpec]]:
@@ -432,8 +477,9 @@ def plan_batches(
                     language=batch.language,
                     to=visible,
                     bcc=tuple(f.email for f in people),
-                    context=context,
+                    context={**context, "family": opts.family(batch.language)},
                     recipient_rows={f.email: StatusCell(SHEET, f.ref) for f in people},
+                    display_name=opts.sender_name,
                 )
             ],
             on_success=[],  # filled in once the total is known
@@ -681,7 +727,7 @@ def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
         },
         "other_topics": "Questions and answers",
     }
-    base = {"webinar": webinar, "help": opts.help_contact}
+    base = {"webinar": webinar, "help": opts.help_contact, "family": opts.family(ENGLISH)}
     contexts = {
         "webinar_agenda": base,
         "webinar_reminder": base,

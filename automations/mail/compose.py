@@ -7,8 +7,9 @@ import hashlib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
+from automations.cells import strip_bidi
 from automations.render import Rendered
 
 # CRLF line ends; headers folded only past RFC 5322's hard limit, because the default
@@ -37,6 +38,7 @@ class Envelope:
     to: tuple[str, ...]
     bcc: tuple[str, ...] = ()
     reply_to: str | None = None
+    display_name: str = ""  # shown in From (with the sender's address) and To, when set
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Outgoing:
 
 
 def _strip(value: str) -> str:
-    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+    return " ".join(strip_bidi(value).replace("\r", " ").replace("\n", " ").split())
 
 
 def compose(
@@ -75,8 +77,12 @@ def compose(
     """Assemble a multipart/alternative text + HTML message (plus calendar parts)."""
     mime = EmailMessage(policy=POLICY)
     mime["Subject"] = _strip(rendered.subject)
-    mime["From"] = _strip(envelope.sender)
-    mime["To"] = ", ".join(_strip(a) for a in envelope.to)
+    sender, to = envelope.sender, envelope.to
+    if envelope.display_name:
+        sender = formataddr((envelope.display_name, parseaddr(sender)[1]))
+        to = tuple(formataddr((envelope.display_name, parseaddr(a)[1])) for a in to)
+    mime["From"] = _strip(sender)
+    mime["To"] = ", ".join(_strip(a) for a in to)
     if envelope.bcc:
         # Kept in the outbox copy so an admin sees who it went to; SMTP strips it.
         # Plain addresses, as in To: Address() refuses internationalised local parts.

@@ -34,10 +34,12 @@ from O365.utils.token import BaseTokenBackend, FileSystemTokenBackend
 from requests import RequestException, Response
 from requests.exceptions import HTTPError
 
+from automations.config import unset_variable
 from automations.errors import ConfigError, MailError
 from automations.mail.backend import EventFailed, SendResult
 from automations.mail.compose import Outgoing, key_digest
 from automations.plan import AttendeeResponse, InviteSpec
+from automations.private import explain, private_dir, write_private
 from automations.throttle import LIMIT_KEYS, Limits, read_limits
 
 T = TypeVar("T")
@@ -138,17 +140,34 @@ def secret_from_env(config: M365Config, environ: Mapping[str, str] = os.environ)
     """The client secret from the environment variable named in the config."""
     value = environ.get(config.client_secret_env)
     if not value:
-        raise ConfigError(
-            f"microsoft365.client_secret_env names the environment variable "
-            f"{config.client_secret_env}, which is not set; export the app's client secret"
-        )
+        raise ConfigError(unset_variable("microsoft365.client_secret_env", "MOU_M365_SECRET"))
     return value
+
+
+class PrivateTokenBackend(FileSystemTokenBackend):
+    """O365's token cache file, written 0600: it holds the access token (O365 itself
+    writes it with the umask's mode, usually 0644)."""
+
+    def save_token(self, force: bool = False) -> bool:
+        """Write the cache whole, privately and atomically (same rules as O365's)."""
+        if not self._cache:
+            return False
+        if force is False and self._has_state_changed is False:
+            return True
+        write_private(self.token_path, self.serialize().encode("utf-8"))
+        return True
 
 
 def token_backend_in(state_dir: Path) -> BaseTokenBackend:
     """The token cache file in the state directory (O365's default is the working directory)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    return FileSystemTokenBackend(token_path=state_dir, token_filename="o365_token.json")
+    try:
+        private_dir(state_dir)
+    except OSError as err:
+        raise ConfigError(
+            f"state_dir {state_dir} cannot be created ({explain(err)}); point state_dir at "
+            "a folder this user can write"
+        ) from None
+    return PrivateTokenBackend(token_path=state_dir, token_filename="o365_token.json")
 
 
 def _graph_message(response: Response | None) -> str:

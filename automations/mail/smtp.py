@@ -28,6 +28,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
+from automations.config import unset_variable
 from automations.errors import ConfigError, MailError
 from automations.mail.addresses import ADDRESS_HEADERS, NO_SMTPUTF8, ascii_address, ascii_headers
 from automations.mail.backend import SendResult
@@ -104,10 +105,7 @@ def password_from_env(config: SmtpConfig, environ: Mapping[str, str] = os.enviro
         return None
     value = environ.get(config.password_env)
     if not value:
-        raise ConfigError(
-            f"smtp.password_env names the environment variable {config.password_env}, "
-            "which is not set; export it before running"
-        )
+        raise ConfigError(unset_variable("smtp.password_env", "SMTP_PASSWORD"))
     return value
 
 
