@@ -34,7 +34,14 @@ from automations.plan import (
 )
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
-from automations.sheets.contract import CellWrite, RunLogEntry, Table, TabSpec, key_text
+from automations.sheets.contract import (
+    CellWrite,
+    RowRef,
+    RunLogEntry,
+    Table,
+    TabSpec,
+    key_text,
+)
 from automations.throttle import QUEUED_STATUS, Throttle
 
 log = logging.getLogger("automations")
@@ -147,7 +154,9 @@ class Runner:
             others={name: self.ledger.history(name) for name in job.histories},
             on_demand=on_demand,
         )
-        return job.plan(job_input), tables
+        plan = job.plan(job_input)
+        _hold_uncalculated(plan, tables)
+        return plan, tables
 
     def _history(self, job: str, now: dt.datetime) -> History:
         """The ledger's history, plus attendee responses when the mailer keeps events."""
@@ -684,6 +693,51 @@ def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
         for table in by_tab.values()
         for header in table.sensitive_headers
     ]
+
+
+UNCALCULATED = (
+    "{columns} {verb} a formula that has not been calculated yet; open the workbook in Excel "
+    "or LibreOffice and save it (this row waits until then)"
+)
+
+
+def _hold_uncalculated(plan: Plan, tables: Mapping[str, Mapping[str, Table]]) -> None:
+    """Rows with an uncalculated formula were left out of the plan: say so in their Status,
+    and hold what is built on whole tabs (alerts, summaries, the tracker tab) until then.
+
+    Actions with messages but no row status are the ones built on whole tabs: a roster
+    alert counted without a member whose Email is unknown would be false.
+    """
+    held = [
+        (sheet, table, row, columns)
+        for sheet, by_tab in tables.items()
+        for table in by_tab.values()
+        for row, columns in table.uncalculated
+    ]
+    if not held:
+        return
+    for sheet, table, row, columns in held:
+        words = " and ".join(columns)
+        problem = UNCALCULATED.format(columns=words, verb="hold" if len(columns) > 1 else "holds")
+        spec = table.spec
+        if spec.key is not None and any(c.name == "Status" and c.owned for c in spec.columns):
+            fingerprint: tuple[tuple[str, str], ...] = ()
+            if not row.text(spec.key):
+                fingerprint = tuple((column, row.text(column)) for column in spec.fingerprint)
+            ref = RowRef(spec.name, row.text(spec.key), fingerprint)
+            plan.writes.append(CellWrite(sheet, ref, "Status", f"Error: {problem}"))
+        plan.problems.append(f"{table.title} row {row.number}: {problem}")
+        plan.skipped += 1
+    waiting = [a for a in plan.actions if a.messages and a.status is None]
+    if waiting or plan.tabs:
+        gone = {id(a) for a in waiting}
+        plan.actions = [a for a in plan.actions if id(a) not in gone]
+        what = [a.description for a in waiting] + [f"the '{t.tab}' tab" for t in plan.tabs]
+        plan.tabs = []
+        plan.problems.append(
+            f"held until those formulas are calculated (they are built on every row): "
+            f"{'; '.join(what)}"
+        )
 
 
 def _keep_refusals(writes: list[CellWrite], refused: Mapping[str, str]) -> list[CellWrite]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from automations.cells import CellValue, text
@@ -106,6 +106,10 @@ class Table:
     sensitive_headers: tuple[str, ...] = ()
     # (row number, column) of cells whose control characters were removed on reading.
     cleaned: tuple[tuple[int, str], ...] = ()
+    # Rows left out because a column the job reads holds a formula whose result was never
+    # calculated (the file was last saved by a program that does not calculate): the row
+    # and those columns. Such a cell is unknown, not blank, so the row is not planned.
+    uncalculated: tuple[tuple[Row, tuple[str, ...]], ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -189,9 +193,17 @@ def locate_header(
 
 
 def build_table(
-    spreadsheet: str, title: str, spec: TabSpec, names: Names, grid: Sequence[Sequence[CellValue]]
+    spreadsheet: str,
+    title: str,
+    spec: TabSpec,
+    names: Names,
+    grid: Sequence[Sequence[CellValue]],
+    uncalculated: Collection[tuple[int, int]] = (),
 ) -> Table:
-    """Turn a tab's raw grid into a Table; a missing required column raises SheetError."""
+    """Turn a tab's raw grid into a Table; a missing required column raises SheetError.
+
+    `uncalculated` holds the (row, column) grid indexes of formulas with no result yet.
+    """
     header_index, positions = locate_header(grid, spec, names)
     missing = [c.name for c in spec.columns if c.required and c.name not in positions]
     if missing:
@@ -208,6 +220,13 @@ def build_table(
     )
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
+    held: list[tuple[Row, tuple[str, ...]]] = []
+    unknown = {
+        (row, position): column
+        for row, position in uncalculated
+        for column, at in positions.items()
+        if at == position and not spec.column(column).owned
+    }
     # Only the spec's columns are kept: anything else (including sensitive columns)
     # is never read past the header.
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
@@ -215,6 +234,15 @@ def build_table(
             column: raw[position] if position < len(raw) else None
             for column, position in positions.items()
         }
+        if unknown:
+            waiting = tuple(
+                column
+                for column, position in positions.items()
+                if (offset - 1, position) in unknown
+            )
+            if waiting:
+                held.append((Row(offset, values), waiting))
+                continue
         for column, value in values.items():
             # Control characters (pasted from other systems) never reach mail or statuses.
             if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
@@ -222,7 +250,16 @@ def build_table(
                 cleaned.append((offset, column))
         if any(text(v) for name, v in values.items() if not spec.column(name).owned):
             rows.append(Row(offset, values))
-    return Table(spreadsheet, title, spec, rows, frozenset(positions), sensitive, tuple(cleaned))
+    return Table(
+        spreadsheet,
+        title,
+        spec,
+        rows,
+        frozenset(positions),
+        sensitive,
+        tuple(cleaned),
+        tuple(held),
+    )
 
 
 def key_text(value: CellValue) -> str:
