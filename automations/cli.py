@@ -23,8 +23,9 @@ from automations.lock import RunLock
 from automations.mail.backend import check_mailer
 from automations.render import Renderer
 from automations.report import write_report
-from automations.runner import Runner
+from automations.runner import Runner, uncalculated_warnings
 from automations.secrets import exposed_secret_files
+from automations.sheets.workbook import WorkbookSpreadsheet
 from automations.throttle import DAY, Throttle
 
 log = logging.getLogger("automations")
@@ -296,6 +297,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                     f"'{header}' looks like immigration-status data; remove it from shared "
                     "sheets (the jobs never read it)"
                 )
+            warnings.extend(uncalculated_warnings(spreadsheet.describe(), table))
+        if isinstance(spreadsheet, WorkbookSpreadsheet) and (busy := spreadsheet.in_use()):
+            warnings.append(str(busy))
     try:
         mailer = open_mailer(settings)
         try:

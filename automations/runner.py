@@ -15,7 +15,7 @@ from pathlib import Path
 from automations.alerts import ALERT_JOB, admin_alert
 from automations.cells import mask_email, text
 from automations.config import Settings
-from automations.errors import AutomationError, MailError, TemplateProblem
+from automations.errors import AutomationError, MailError, TemplateProblem, WorkbookInUse
 from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
@@ -514,6 +514,7 @@ class Runner:
             name: {s.name: s for s in specs} for name, specs in job.tabs(self.settings).items()
         }
         entry_summary = result.summary()
+        held: set[str] = set()
         for sheet in tables:
             writes = _last_per_cell(w for w in ordered if w.spreadsheet == sheet)
             run_log = RunLogEntry(
@@ -526,10 +527,19 @@ class Runner:
                 entry_summary,
             )
             try:
+                self._write_run_log_backlog(sheet, specs[sheet])
                 dropped = self.spreadsheet(sheet).write(writes, specs[sheet], run_log)
+            except WorkbookInUse as err:
+                # Not a failure: staff have the file open. Nothing is written to it now.
+                held.add(sheet)
+                result.problems.insert(0, f"write-back: {err}")
+                log.warning("%s: %s", job.name, err)
+                self._keep_run_log(sheet, run_log, f"written by a later run: {err}")
+                continue
             except AutomationError as err:
                 result.error = result.error or f"write-back: {err}"
                 log.error("%s: %s (statuses are kept and written next run)", job.name, err)
+                self._keep_run_log(sheet, run_log, f"written by a later run: {err}")
                 continue
             for write in dropped:
                 where = write.row.key or "(new)"
@@ -543,7 +553,19 @@ class Runner:
             result.written += len(writes) - len(dropped)
             self.ledger.written(p.id for p in pending if p.write.spreadsheet == sheet)
         for content in plan.tabs:
-            self._replace_tab(job, content, result)
+            if content.spreadsheet not in held:
+                self._replace_tab(job, content, result)
+
+    def _write_run_log_backlog(self, sheet: str, specs: Mapping[str, TabSpec]) -> None:
+        """Add the Run Log rows earlier runs could not write, oldest first."""
+        for ident, entry in self.ledger.run_log_backlog(sheet):
+            self.spreadsheet(sheet).write([], specs, entry)
+            self.ledger.run_log_written(ident)
+
+    def _keep_run_log(self, sheet: str, entry: RunLogEntry, why: str) -> None:
+        """Keep a Run Log row for the next write-back to add, saying why it is late."""
+        summary = f"{entry.summary}; {why}" if entry.summary else why
+        self.ledger.keep_run_log(sheet, dataclasses.replace(entry, summary=summary[:MAX_STATUS]))
 
     def _replace_tab(self, job: Job, content: TabContent, result: JobResult) -> None:
         """Rewrite one tool-owned tab whole, in one batch (e.g. `MOU Tracker`)."""
@@ -558,6 +580,10 @@ class Runner:
             return
         try:
             replace(content.tab, content.rows)
+        except WorkbookInUse as err:
+            result.problems.insert(0, f"tab '{content.tab}': {err}")
+            log.warning("%s: %s (rewritten on the next run)", job.name, err)
+            return
         except AutomationError as err:
             result.error = result.error or f"tab '{content.tab}': {err}"
             log.error("%s: %s (rewritten on the next run)", job.name, err)
@@ -738,6 +764,23 @@ def _hold_uncalculated(plan: Plan, tables: Mapping[str, Mapping[str, Table]]) ->
             f"held until those formulas are calculated (they are built on every row): "
             f"{'; '.join(what)}"
         )
+
+
+def uncalculated_warnings(spreadsheet: str, table: Table) -> list[str]:
+    """For `check`: one line per tab whose rows wait for formulas to be calculated."""
+    if not table.uncalculated:
+        return []
+    rows = [row.number for row, _ in table.uncalculated]
+    columns = sorted({c for _, found in table.uncalculated for c in found})
+    shown = ", ".join(str(n) for n in rows[:10]) + (" …" if len(rows) > 10 else "")
+    many = len(rows) > 1 or len(columns) > 1
+    return [
+        f"spreadsheet {spreadsheet}, tab '{table.title}': {', '.join(columns)} in "
+        f"{'rows' if len(rows) > 1 else 'row'} {shown} "
+        f"{'are formulas that have' if many else 'is a formula that has'} not been calculated "
+        "yet; open the workbook in Excel or LibreOffice and save it (until then those rows "
+        "are skipped)"
+    ]
 
 
 def _keep_refusals(writes: list[CellWrite], refused: Mapping[str, str]) -> list[CellWrite]:

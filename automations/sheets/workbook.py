@@ -18,13 +18,14 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from automations.cells import CellValue, text
 from automations.durable import fsync_directory
 from automations.errors import SheetError, WorkbookInUse
 from automations.faults import fault_point, handoff
 from automations.sheets.contract import (
+    HEADER_SEARCH_ROWS,
     RUN_LOG_HEADERS,
     RUN_LOG_TAB,
     CellWrite,
@@ -33,13 +34,14 @@ from automations.sheets.contract import (
     Table,
     TabSpec,
     build_table,
+    columns_needed_for_placement,
     find_tab,
     locate_header,
     place_writes,
 )
 from automations.sheets.office_locks import office_lock
 from automations.sheets.xlsx_patch import TabEdit, save_patched
-from automations.sheets.xlsx_read import NotAWorkbook, Package, read_grid
+from automations.sheets.xlsx_read import Grid, NotAWorkbook, Package, read_grid
 
 log = logging.getLogger("automations")
 T = TypeVar("T")
@@ -141,9 +143,9 @@ class WorkbookSpreadsheet:
             )
         return SheetError(advice, spreadsheet=self.describe())
 
-    def _grid(self, package: Package, title: str):
+    def _grid(self, package: Package, title: str, **options: Any) -> Grid:
         try:
-            return read_grid(package, title)
+            return read_grid(package, title, **options)
         except NotAWorkbook as err:
             raise self._unreadable(str(err)) from None
 
@@ -207,7 +209,7 @@ class WorkbookSpreadsheet:
                 if title is None:
                     dropped.extend(tab_writes)
                     continue
-                grid = self._grid(package, title).values
+                grid = self._placement_grid(package, title, specs[tab])
                 placement = place_writes(specs[tab], self.names, grid, tab_writes)
                 header_row = locate_header(grid, specs[tab], self.names)[0] + 1
                 edit = found.edits.setdefault(title, TabEdit())
@@ -221,6 +223,14 @@ class WorkbookSpreadsheet:
             return found, dropped
 
         return self._commit(changes)
+
+    def _placement_grid(self, package: Package, title: str, spec: TabSpec) -> list[list]:
+        """What placing writes needs, read fast: the rows where the header may be, and the
+        key and fingerprint columns of every row (see `place_writes`)."""
+        top = self._grid(package, title, max_rows=HEADER_SEARCH_ROWS).values
+        _, positions = locate_header(top, spec, self.names)
+        needed = [positions[c] for c in columns_needed_for_placement(spec) if c in positions]
+        return self._grid(package, title, columns=needed, full_rows=HEADER_SEARCH_ROWS).values
 
     def _append_run_log(self, package: Package, changes: Changes, entry: RunLogEntry) -> None:
         title = find_tab(package.titles(), RUN_LOG_TAB)

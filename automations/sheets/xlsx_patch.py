@@ -13,6 +13,7 @@ as damaged; Excel rebuilds the chain on its own.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import math
@@ -29,8 +30,10 @@ from automations.sheets.xlsx_read import (
     Package,
     RowXml,
     attributes,
+    cell_attributes,
     column_letters,
     column_number,
+    find_cell,
     rels_part,
     stream_sheet,
 )
@@ -154,7 +157,6 @@ def _union(a: tuple[int, int, int, int] | None, b: tuple[int, int, int, int] | N
 # -- patching one sheet part ---------------------------------------------------------------
 
 _ROW_R = re.compile(rb"""\br\s*=\s*["']\d+["']""")
-_CELL_R = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _STYLE = re.compile(rb"""\bs\s*=\s*["'](\d+)["']""")
 _SPANS = re.compile(rb"""\bspans\s*=\s*["'](\d+):(\d+)["']""")
 _CUSTOM_FORMAT = re.compile(rb"""\bcustomFormat\s*=\s*["'](1|true)["']""")
@@ -185,7 +187,7 @@ class _SheetPatcher:
         self.by_row: dict[int, dict[int, CellValue]] = {}
         for (row, column), value in edit.cells.items():
             self.by_row.setdefault(row, {})[column] = value
-        self.pending_rows = sorted(self.by_row)
+        self.pending_rows = collections.deque(sorted(self.by_row))
         self.orphans: list[_SharedFormula] = []
         self.column_styles: list[tuple[int, int, bytes]] = []
 
@@ -211,10 +213,10 @@ class _SheetPatcher:
         else:
             for row in stream.rows:
                 while self.pending_rows and self.pending_rows[0] < row.number:
-                    number = self.pending_rows.pop(0)
+                    number = self.pending_rows.popleft()
                     self.out.write(self._new_row(number, self.by_row[number]))
                 if self.pending_rows and self.pending_rows[0] == row.number:
-                    self.pending_rows.pop(0)
+                    self.pending_rows.popleft()
                     self.out.write(self._patched_row(row, self.by_row[row.number]))
                 elif self._orphaned_in(row.number):
                     self.out.write(self._patched_row(row, {}))
@@ -348,31 +350,83 @@ class _SheetPatcher:
         return any(o.bounds[0] <= row <= o.bounds[2] for o in self.orphans)
 
     def _patched_row(self, row: RowXml, values: Mapping[int, CellValue]) -> bytes:
+        quick = self._patched_in_place(row, values) if values and not self.orphans else None
+        return quick if quick is not None else self._rebuilt_row(row, values)
+
+    def _patched_in_place(self, row: RowXml, values: Mapping[int, CellValue]) -> bytes | None:
+        """The common case, without parsing every cell of the row: each written cell either
+        exists (replaced where it stands) or goes after the row's last cell. None when the
+        row needs the full treatment (cells without numbers, a formula, a cell between)."""
+        xml, p, body = self.xml, self.xml.prefix, row.body
+        if body is None or not row.numbered:
+            return None
+        last = body.rfind(b"<" + p + b"c ")
+        last_cell = xml.cell.match(body, last) if last >= 0 else None
+        if last_cell is None or last_cell.end() != len(body.rstrip()):
+            return None
+        letters, _, _ = cell_attributes(last_cell.group(1))
+        if letters is None:
+            return None
+        last_column = column_number(letters)
+        replaced: list[tuple[int, int, bytes]] = []
+        appended: list[bytes] = []
+        for column, value in sorted(values.items()):
+            reference = f"{column_letters(column)}{row.number}".encode()
+            found = find_cell(body, xml, reference)
+            if found is None:
+                if value is None or value == "":
+                    continue  # nothing there, nothing to write
+                if column < last_column:
+                    return None
+                style = self._style_for(column, row.attrs)
+                appended.append(cell_xml(p, row.number, column, value, style))
+                continue
+            inner = found.group(2)
+            if inner and b"<" + p + b"f" in inner:
+                return None  # a formula goes: the slow path keeps the package consistent
+            _, style, _ = cell_attributes(found.group(1))
+            replaced.append(
+                (found.start(), found.end(), cell_xml(p, row.number, column, value, style))
+            )
+        pieces = []
+        position = 0
+        for start, end, cell in sorted(replaced):
+            pieces += [body[position:start], cell]
+            position = end
+        pieces += [body[position:], *appended]
+        attrs = self._spans(row.attrs, min(values), max(values))
+        lead = row.raw[: row.raw.index(b"<")]
+        return lead + b"<" + p + b"row" + attrs + b">" + b"".join(pieces) + b"</" + p + b"row>"
+
+    def _spans(self, attrs: bytes, first: int, last: int) -> bytes:
+        """The row's spans hint widened to cover columns first..last, when it has one."""
+        spans = _SPANS.search(attrs)
+        if spans is None:
+            return attrs
+        low = min(int(spans.group(1)), first)
+        high = max(int(spans.group(2)), last)
+        return attrs[: spans.start()] + f'spans="{low}:{high}"'.encode() + attrs[spans.end() :]
+
+    def _rebuilt_row(self, row: RowXml, values: Mapping[int, CellValue]) -> bytes:
         xml = self.xml
         p = xml.prefix
         todo = dict(values)
         pieces: list[tuple[int, bytes]] = []
         column = 0
         for match in xml.cell.finditer(row.body or b""):
-            attrs, body = match.group(1), match.group(2)
-            ref = _CELL_R.search(attrs)
-            column = column_number(ref.group(1)) if ref else column + 1
+            letters, style, _kind = cell_attributes(match.group(1))
+            body = match.group(2)
+            column = column_number(letters) if letters else column + 1
             if column in todo:
-                if body and xml.formula.search(body):
+                if body and b"<" + p + b"f" in body and xml.formula.search(body):
                     self._forget_formula(row.number, column, body)
-                style = _STYLE.search(attrs)
                 value = todo.pop(column)
-                pieces.append(
-                    (
-                        column,
-                        cell_xml(p, row.number, column, value, style.group(1) if style else None),
-                    )
-                )
+                pieces.append((column, cell_xml(p, row.number, column, value, style)))
                 continue
             raw = match.group(0)
             if body and self.orphans and b"shared" in body:
                 raw = self._without_orphaned_formula(row.number, column, raw, body)
-            if ref is None:
+            if letters is None:
                 cut = len(p) + 2  # after "<c"
                 raw = raw[:cut] + f' r="{column_letters(column)}{row.number}"'.encode() + raw[cut:]
             pieces.append((column, raw))
@@ -384,13 +438,8 @@ class _SheetPatcher:
         attrs = row.attrs
         if not row.numbered:
             attrs = b' r="' + str(row.number).encode() + b'"' + attrs
-        spans = _SPANS.search(attrs)
-        if spans and pieces:
-            first = min(int(spans.group(1)), pieces[0][0])
-            last = max(int(spans.group(2)), pieces[-1][0])
-            attrs = (
-                attrs[: spans.start()] + f'spans="{first}:{last}"'.encode() + attrs[spans.end() :]
-            )
+        if pieces:
+            attrs = self._spans(attrs, pieces[0][0], pieces[-1][0])
         lead = row.raw[: row.raw.index(b"<")]
         if not pieces:
             return lead + b"<" + p + b"row" + attrs.rstrip(b"/").rstrip() + b"/>"

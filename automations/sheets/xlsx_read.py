@@ -9,11 +9,12 @@ Values come out the way openpyxl's read-only, cached-values mode gives them.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import IO
@@ -150,17 +151,21 @@ class Package:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             names = self.zip.namelist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
-            raise NotAWorkbook(f"the file is damaged or incomplete ({err})") from None
+            raise NotAWorkbook("the file is damaged or incomplete") from err
         # Part names are case-insensitive in a package (ECMA-376 Part 2).
         self._names = {name.casefold(): name for name in names}
         root = self.read_part("_rels/.rels")
         if root is None:
-            raise NotAWorkbook("the file is a zip archive but not an Excel workbook")
+            raise NotAWorkbook(
+                "the file is not an Excel workbook (another format with an .xlsx name?)"
+            )
         office = [r for r in relationships(root, "") if r.type.endswith(_REL_TYPE_OFFICE_DOCUMENT)]
         self.workbook_part = self.name(office[0].target) if office else None
         workbook = self.read_part(self.workbook_part) if self.workbook_part else None
         if workbook is None or b"sheet" not in workbook:
-            raise NotAWorkbook("the file is a zip archive but not an Excel workbook")
+            raise NotAWorkbook(
+                "the file is not an Excel workbook (another format with an .xlsx name?)"
+            )
         assert self.workbook_part is not None
         self.workbook_xml = workbook
         rels = self.read_part(rels_part(self.workbook_part)) or b""
@@ -182,14 +187,14 @@ class Package:
         try:
             return self.zip.read(self.name(part))
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-            raise NotAWorkbook(f"the file is damaged or incomplete ({err})") from None
+            raise NotAWorkbook("the file is damaged or incomplete") from err
 
     def open_part(self, part: str) -> IO[bytes]:
         """A part as a stream (decompressed while read)."""
         try:
             return self.zip.open(self.name(part))
         except (zipfile.BadZipFile, OSError, ValueError) as err:
-            raise NotAWorkbook(f"the file is damaged or incomplete ({err})") from None
+            raise NotAWorkbook("the file is damaged or incomplete") from err
 
     def _sheets(self) -> list[SheetPart]:
         targets = {r.id: r.target for r in self.workbook_rels}
@@ -227,8 +232,9 @@ class Package:
         if not data:
             return []
         prefix = _xml_prefix(data, b"sst")
+        xml = SheetXml(prefix)
         return [
-            inline_text(item, prefix)
+            inline_text(item, xml)
             for item in re.findall(
                 rb"<" + prefix + rb"si\b[^>]*?(?:/>|>(.*?)</" + prefix + rb"si>)", data, re.S
             )
@@ -288,6 +294,20 @@ class SheetXml:
         self.value = re.compile(rb"<" + p + rb"v\b[^>]*?(?:/>|>(.*?)</" + p + rb"v>)", re.S)
         self.formula = re.compile(rb"<" + p + rb"f\b([^>]*?)(?:/>|>(.*?)</" + p + rb"f>)", re.S)
         self.inline = re.compile(rb"<" + p + rb"is\b[^>]*?(?:/>|>(.*?)</" + p + rb"is>)", re.S)
+        # The shapes Excel, LibreOffice and openpyxl write; anything else takes the long way.
+        self.plain_inline = re.compile(
+            rb"<"
+            + p
+            + rb"is><"
+            + p
+            + rb'(?:t|t xml:space="preserve")>([^<]*)</'
+            + p
+            + rb"t></"
+            + p
+            + rb"is>"
+        )
+        self.text_run = re.compile(rb"<" + p + rb"t\b[^>]*?(?:/>|>(.*?)</" + p + rb"t>)", re.S)
+        self.phonetic = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
 
 
 @dataclass
@@ -346,7 +366,7 @@ def stream_sheet(source: IO[bytes]) -> SheetStream:
             if opening:
                 break
         if not more():
-            raise NotAWorkbook("a sheet of the workbook is damaged (no sheetData)")
+            raise NotAWorkbook("the file is damaged or incomplete (a tab has no cells part)")
     head = buffer[: opening.start()]
     open_tag = opening.group(0)
     buffer = buffer[opening.end() :]
@@ -373,7 +393,7 @@ def stream_sheet(source: IO[bytes]) -> SheetStream:
                 buffer = buffer[position:]
                 position = 0
                 if not more():
-                    raise NotAWorkbook("a sheet of the workbook is damaged or cut short")
+                    raise NotAWorkbook("the file is damaged or incomplete (a tab is cut short)")
                 continue
             attrs = match.group(2)
             number = _ROW_NUMBER.search(attrs)
@@ -385,14 +405,46 @@ def stream_sheet(source: IO[bytes]) -> SheetStream:
     return stream
 
 
+_COLUMNS: dict[bytes | str, int] = {}
+
+
 def column_number(letters: bytes | str) -> int:
     """A column's number from its letters (A -> 1, AA -> 27)."""
+    known = _COLUMNS.get(letters)
+    if known is not None:
+        return known
     number = 0
     for letter in letters.upper() if isinstance(letters, str) else letters.decode().upper():
         number = number * 26 + ord(letter) - 64
+    if len(_COLUMNS) < 20_000:
+        _COLUMNS[letters] = number
     return number
 
 
+# A cell's attributes in the order every common writer uses: r, then s, then t.
+_PLAIN_ATTRIBUTES = re.compile(rb' r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*')
+
+
+def cell_attributes(attrs: bytes) -> tuple[bytes | None, bytes | None, bytes]:
+    """(column letters, style index, type) of a cell's start tag; type 'n' when not said."""
+    plain = _PLAIN_ATTRIBUTES.fullmatch(attrs)
+    if plain is not None:
+        return plain.group(1), plain.group(2), plain.group(3) or b"n"
+    ref = _CELL_REF.search(attrs)
+    style = _CELL_STYLE.search(attrs)
+    kind = _CELL_TYPE.search(attrs)
+    return (
+        ref.group(1).upper() if ref else None,
+        style.group(1) if style else None,
+        kind.group(1) if kind else b"n",
+    )
+
+
+def _reference(column: int, row: int) -> bytes:
+    return f"{column_letters(column)}{row}".encode()
+
+
+@functools.lru_cache(maxsize=4096)
 def column_letters(number: int) -> str:
     """A column's letters from its number (1 -> A, 27 -> AA)."""
     letters = ""
@@ -402,15 +454,31 @@ def column_letters(number: int) -> str:
     return letters
 
 
-def inline_text(body: bytes | None, prefix: bytes) -> str:
+def inline_text(body: bytes | None, xml: SheetXml) -> str:
     """The text of an <is> or <si> element: its <t> runs joined, phonetic guides left out."""
     if not body:
         return ""
-    p = re.escape(prefix)
     if b"rPh" in body:
-        body = re.sub(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", b"", body, flags=re.S)
-    runs = re.findall(rb"<" + p + rb"t\b[^>]*?(?:/>|>(.*?)</" + p + rb"t>)", body, re.S)
-    return unescape_text(b"".join(runs).decode("utf-8"))
+        body = xml.phonetic.sub(b"", body)
+    return unescape_text(b"".join(xml.text_run.findall(body)).decode("utf-8"))
+
+
+def find_cell(body: bytes, xml: SheetXml, reference: bytes) -> re.Match[bytes] | None:
+    """The <c> element of a row whose r attribute is `reference` (e.g. b"K12"), if any.
+
+    Looks for the attribute text and checks it sits in a cell's start tag, so a cell
+    text that happens to contain it is never taken for the cell.
+    """
+    marker = b' r="' + reference + b'"'
+    start = 0
+    while (at := body.find(marker, start)) >= 0:
+        opening = body.rfind(b"<", 0, at)
+        match = xml.cell.match(body, opening) if opening >= 0 else None
+        # The marker must sit inside the start tag of the cell that begins at `opening`.
+        if match is not None and at < match.end() and b">" not in body[opening:at]:
+            return match
+        start = at + 1
+    return None
 
 
 # -- reading a tab's values ----------------------------------------------------------------
@@ -428,42 +496,67 @@ def _number(raw: str) -> int | float:
     return float(raw) if "." in raw or "E" in raw or "e" in raw else int(raw)
 
 
-def read_grid(package: Package, title: str) -> Grid:
-    """Every cell value of tab `title` as rows, the way a person sees the saved file."""
+def read_grid(
+    package: Package,
+    title: str,
+    *,
+    columns: Collection[int] | None = None,
+    full_rows: int = 0,
+    max_rows: int | None = None,
+) -> Grid:
+    """Cell values of tab `title` as rows, the way a person sees the saved file.
+
+    With `columns` (0-based), rows after the first `full_rows` hold only those columns;
+    `max_rows` stops reading after that many rows.
+    """
     shared = package.shared_strings
     dates, durations = package.date_styles
     epoch = package.epoch
     values: list[list[CellValue]] = []
     uncalculated: set[tuple[int, int]] = set()
+    wanted = None if columns is None else {c + 1 for c in columns}
     with package.open_part(package.sheet(title).part) as source:
         stream = stream_sheet(source)
         xml = stream.xml
         for row in stream.rows:
+            if max_rows is not None and row.number > max_rows:
+                break
             if not row.body:
                 continue
             while len(values) < row.number:
                 values.append([])
             cells = values[row.number - 1]
+            only = wanted if row.number > full_rows else None
+            if only is not None and row.numbered:
+                found_cells = [
+                    cell
+                    for c in sorted(only)
+                    if (cell := find_cell(row.body, xml, _reference(c, row.number))) is not None
+                ]
+            else:
+                found_cells = list(xml.cell.finditer(row.body))
             column = 0
-            for match in xml.cell.finditer(row.body):
-                attrs, body = match.group(1), match.group(2)
-                ref = _CELL_REF.search(attrs)
-                column = column_number(ref.group(1)) if ref else column + 1
-                if not body:
+            for match in found_cells:
+                letters, style, kind = cell_attributes(match.group(1))
+                column = column_number(letters) if letters else column + 1
+                body = match.group(2)
+                if not body or (only is not None and column not in only):
                     continue
-                kind_match = _CELL_TYPE.search(attrs)
-                kind = kind_match.group(1) if kind_match else b"n"
                 value: CellValue = None
                 if kind == b"inlineStr":
-                    inline = xml.inline.search(body)
-                    value = inline_text(inline.group(1), xml.prefix) if inline else None
+                    plain = xml.plain_inline.fullmatch(body)
+                    if plain is not None:
+                        value = unescape_text(plain.group(1).decode("utf-8"))
+                    else:
+                        inline = xml.inline.search(body)
+                        value = inline_text(inline.group(1), xml) if inline else None
                 else:
                     found = xml.value.search(body)
                     raw = found.group(1).decode("utf-8") if found and found.group(1) else ""
                     if not raw and kind not in (b"str", b"s") and xml.formula.search(body):
                         uncalculated.add((row.number - 1, column - 1))
                     elif raw:
-                        value = _convert(raw, kind, attrs, shared, dates, durations, epoch)
+                        value = _convert(raw, kind, style, shared, dates, durations, epoch)
                 if value is not None:
                     if len(cells) < column:
                         cells.extend([None] * (column - len(cells)))
@@ -474,7 +567,7 @@ def read_grid(package: Package, title: str) -> Grid:
 def _convert(
     raw: str,
     kind: bytes,
-    attrs: bytes,
+    style: bytes | None,
     shared: list[str],
     dates: frozenset[int],
     durations: frozenset[int],
@@ -482,8 +575,7 @@ def _convert(
 ) -> CellValue:
     if kind == b"n":
         number = _number(raw)
-        style = _CELL_STYLE.search(attrs)
-        index = int(style.group(1)) if style else 0
+        index = int(style) if style else 0
         if index in dates:
             try:
                 return from_excel(number, epoch, timedelta=index in durations)
