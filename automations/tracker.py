@@ -448,6 +448,12 @@ def compute(job: JobInput) -> Figures:
         notes.append(
             f"{plural(scratch.skipped, 'row')} with errors left out (their Status column says why)"
         )
+    waiting = sum(len(t.uncalculated) for tabs in job.tables.values() for t in tabs.values())
+    if waiting:
+        notes.append(
+            f"{plural(waiting, 'row')} left out: formulas not calculated yet (open the "
+            "workbook in Excel or LibreOffice and save it)"
+        )
     return Figures(
         generated_at=job.now,
         agreement_start=job.settings.agreement_start,
