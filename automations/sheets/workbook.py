@@ -82,6 +82,11 @@ class WorkbookSpreadsheet:
         self.path = path
         self.names = names
 
+    @property
+    def _file(self) -> Path:
+        """The file itself: a symlinked workbook is written where it really lives."""
+        return self.path.resolve()
+
     def describe(self) -> str:
         """The config name and the file path."""
         return f"'{self.name}' ({self.path})"
@@ -176,7 +181,7 @@ class WorkbookSpreadsheet:
 
     def in_use(self) -> WorkbookInUse | None:
         """Why the workbook cannot be written now (open in Excel or LibreOffice), if so."""
-        lock = office_lock(self.path)
+        lock = office_lock(self._file)
         if lock is None:
             return None
         return WorkbookInUse(
@@ -291,8 +296,8 @@ class WorkbookSpreadsheet:
                     )
                     continue
                 self._refuse_if_open()
-                os.replace(temp, self.path)
-                fsync_directory(self.path.parent)
+                os.replace(temp, self._file)
+                fsync_directory(self._file.parent)
             except OSError as err:
                 raise self._save_error(err) from err
             finally:
@@ -313,13 +318,13 @@ class WorkbookSpreadsheet:
     def _changed_since(self, snapshot: Snapshot) -> bool:
         """Whether the file differs from `snapshot`: size, modification time, content."""
         try:
-            stat = self.path.stat()
+            stat = self._file.stat()
         except FileNotFoundError:
             return True
         if (stat.st_size, stat.st_mtime_ns) != (snapshot.size, snapshot.mtime_ns):
             return True
         digest = hashlib.sha256()
-        with self.path.open("rb") as stream:
+        with self._file.open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
         return digest.hexdigest() != snapshot.sha256
@@ -327,14 +332,14 @@ class WorkbookSpreadsheet:
     def _save_temp(self, package: Package, changes: Changes) -> str:
         """Write the patched copy beside the file and flush it to the disk."""
         handle, temp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=TEMP_SUFFIX
+            dir=self._file.parent, prefix=f".{self._file.name}.", suffix=TEMP_SUFFIX
         )
         try:
             with os.fdopen(handle, "wb") as out:
                 save_patched(package, changes.edits, changes.new_tabs, out)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(temp, self.path.stat().st_mode & 0o777)
+            os.chmod(temp, self._file.stat().st_mode & 0o777)
         except NotAWorkbook as err:
             Path(temp).unlink(missing_ok=True)
             raise self._unreadable(str(err)) from None
@@ -364,8 +369,8 @@ class WorkbookSpreadsheet:
 
     def _remove_leftovers(self) -> None:
         """Remove temporary copies left by a run that was killed while saving."""
-        folder = self.path.parent
-        patterns = (f".{self.path.name}.*{TEMP_SUFFIX}", f"tmp*{TEMP_SUFFIX}")
+        folder = self._file.parent
+        patterns = (f".{self._file.name}.*{TEMP_SUFFIX}", f"tmp*{TEMP_SUFFIX}")
         for pattern in patterns:
             for leftover in folder.glob(pattern):
                 try:
