@@ -49,6 +49,10 @@ MAX_LISTED = 40
 # Statuses are for people: a quoted 50,000-character cell must not fill a column.
 MAX_STATUS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Run Log rows a spreadsheet could not take (open in Excel, unreachable) wait in the ledger;
+# a few are written per run, and only the latest are kept.
+LATE_RUN_LOG_ROWS_PER_RUN = 5
+MAX_LATE_RUN_LOG_ROWS = 100
 
 
 @dataclass
@@ -557,14 +561,19 @@ class Runner:
                 self._replace_tab(job, content, result)
 
     def _write_run_log_backlog(self, sheet: str, specs: Mapping[str, TabSpec]) -> None:
-        """Add the Run Log rows earlier runs could not write, oldest first."""
-        for ident, entry in self.ledger.run_log_backlog(sheet):
+        """Add the Run Log rows earlier runs could not write, oldest first (a few per run:
+        each is one write of the whole spreadsheet)."""
+        for ident, entry in self.ledger.run_log_backlog(sheet)[:LATE_RUN_LOG_ROWS_PER_RUN]:
             self.spreadsheet(sheet).write([], specs, entry)
             self.ledger.run_log_written(ident)
 
     def _keep_run_log(self, sheet: str, entry: RunLogEntry, why: str) -> None:
-        """Keep a Run Log row for the next write-back to add, saying why it is late."""
+        """Keep a Run Log row for a later write-back to add, saying why it is late."""
         summary = f"{entry.summary}; {why}" if entry.summary else why
+        kept = self.ledger.run_log_backlog(sheet)
+        for ident, old in kept[: max(0, len(kept) - MAX_LATE_RUN_LOG_ROWS + 1)]:
+            log.warning("Run Log row of %s at %s dropped: too many waiting", old.job, old.when)
+            self.ledger.run_log_written(ident)
         self.ledger.keep_run_log(sheet, dataclasses.replace(entry, summary=summary[:MAX_STATUS]))
 
     def _replace_tab(self, job: Job, content: TabContent, result: JobResult) -> None:

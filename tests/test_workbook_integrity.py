@@ -398,3 +398,20 @@ def test_a_symlinked_workbook_is_written_where_it_lives(tmp_path):
     )
     assert link.is_symlink()
     assert read_tab(real, "People")[1] == ["1", "a@x.org", "Sent"]
+
+
+def test_late_run_log_rows_are_written_a_few_per_run_oldest_first(demo):
+    with_meeting_ids(demo.committee)
+    lock = demo.folder / "~$committee.xlsx"
+    lock.write_bytes(excel_owner_file("Ana"))
+    for _ in range(7):
+        demo.runner(out=lambda line: None).run(committee_invites.JOB)
+    lock.unlink()
+    demo.runner(out=lambda line: None).run(committee_invites.JOB)
+    rows = read_tab(demo.committee, "Run Log")[1:]
+    assert ["written by a later run" in row[6] for row in rows] == [True] * 5 + [False]
+    demo.runner(out=lambda line: None).run(committee_invites.JOB)
+    rows = read_tab(demo.committee, "Run Log")[1:]
+    assert ["written by a later run" in row[6] for row in rows] == [True] * 5 + [False] * 1 + [
+        True
+    ] * 2 + [False]

@@ -71,7 +71,8 @@ class Changes:
     new_tabs: dict[str, Sequence[Sequence[CellValue]]]
 
     def __bool__(self) -> bool:
-        return bool(self.edits or self.new_tabs)
+        edited = any(e.cells or e.rows is not None for e in self.edits.values())
+        return edited or bool(self.new_tabs)
 
 
 class WorkbookSpreadsheet:

@@ -46,8 +46,6 @@ WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
-Cells = Mapping[tuple[int, int], CellValue]
-
 
 @dataclass
 class TabEdit:
@@ -156,7 +154,6 @@ def _union(a: tuple[int, int, int, int] | None, b: tuple[int, int, int, int] | N
 
 # -- patching one sheet part ---------------------------------------------------------------
 
-_ROW_R = re.compile(rb"""\br\s*=\s*["']\d+["']""")
 _STYLE = re.compile(rb"""\bs\s*=\s*["'](\d+)["']""")
 _SPANS = re.compile(rb"""\bspans\s*=\s*["'](\d+):(\d+)["']""")
 _CUSTOM_FORMAT = re.compile(rb"""\bcustomFormat\s*=\s*["'](1|true)["']""")
