@@ -144,6 +144,85 @@ def parse_yes_no(value: CellValue, *, default: bool) -> bool:
     raise CellValueError(f"{_quote(value)} is not Yes or No")
 
 
+# Words that say a PD topic was completed when no date was written (English, Spanish).
+COMPLETED_WORDS = ("Yes", "Done", "Completed", "Sí", "Completado", "✓")
+_COMPLETED = {w.casefold() for w in COMPLETED_WORDS} | {
+    "complete",
+    "si",
+    "completada",
+    "✔",
+    "✔️",
+    "☑",
+}
+# Completion dates before this are typos or stray numbers (a serial 1 is 1899-12-31).
+_EARLIEST_COMPLETION = dt.date(1990, 1, 1)
+COMPLETION_HINT = (
+    "a date on or before today, or " + "/".join(COMPLETED_WORDS) + "; blank while it is owed"
+)
+
+
+def parse_completion(value: CellValue, today: dt.date) -> dt.date | bool | None:
+    """Read a PD completion cell: a date on or before today, True for a completed word,
+    None when blank (still owed). Anything else raises: it must not be guessed.
+
+    An unticked checkbox (False) is blank; "no", "pending", "N/A", "registered 12/9",
+    a future date or any other text is an error naming the value.
+    """
+    if value is False or is_blank(value):
+        return None
+    if value is True:
+        return True
+    raw = text(value)
+    if raw.casefold().rstrip(".!") in _COMPLETED:
+        return True
+    if isinstance(value, dt.time):
+        raise CellValueError(f"{_quote(value)} is not a completion date ({COMPLETION_HINT})")
+    try:
+        day = parse_date(value)
+    except CellValueError:
+        raise CellValueError(
+            f"{_quote(value)} is not a completion date ({COMPLETION_HINT})"
+        ) from None
+    if day > today:
+        raise CellValueError(
+            f"{_quote(value)} reads as {day:%b} {day.day}, {day.year}, which is after today "
+            "(a completion date is the day it was done, on or before today)"
+        )
+    if day < _EARLIEST_COMPLETION:
+        raise CellValueError(f"{_quote(value)} is not a completion date ({COMPLETION_HINT})")
+    return day
+
+
+# Agenda text that only holds a place for content still to come.
+_PLACEHOLDERS = {
+    "tbd",
+    "tba",
+    "tbc",
+    "na",
+    "n a",
+    "none",
+    "pending",
+    "coming soon",
+    "to be determined",
+    "to be announced",
+    "to be confirmed",
+    "por definir",
+    "pendiente",
+    "por confirmar",
+    "próximamente",
+    "proximamente",
+}
+
+
+def is_placeholder(value: CellValue) -> bool:
+    """True for text that holds a place instead of content: TBD, N/A, -, ?, pending, ..."""
+    raw = text(value)
+    if not raw:
+        return False
+    words = " ".join(re.sub(r"[\W_]+", " ", raw.casefold()).split())
+    return not words or words in _PLACEHOLDERS
+
+
 # A plain ASCII dot-atom local part needs no more checking than this; anything else
 # (quoted, internationalised) goes through the full validator.
 _SIMPLE_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")

@@ -8,29 +8,34 @@ import gc
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.daemon import Daemon
-from automations.demo import create_missing_workbooks, init_demo
+from automations.demo import create_missing_workbooks, init_demo, missing_demo_workbooks
+from automations.due import decide
 from automations.errors import AutomationError, ConfigError, LockHeld
 from automations.jobs import Job, registry
+from automations.jobs.rows import day_words
 from automations.languages import Language
 from automations.ledger import Ledger
 from automations.lock import RunLock
 from automations.mail.backend import check_mailer
 from automations.render import Renderer
 from automations.report import write_report
-from automations.runner import Runner, uncalculated_warnings
+from automations.runner import Runner, agreement_ended, uncalculated_warnings
 from automations.secrets import exposed_secret_files
+from automations.sheets.contract import Table
 from automations.sheets.workbook import WorkbookSpreadsheet
 from automations.throttle import DAY, Throttle
 
 log = logging.getLogger("automations")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+# `check` warns this many days before the agreement ends.
+AGREEMENT_WARNING_DAYS = 60
 
 DESCRIPTION = """\
 Scheduled jobs for the LAUSD–UTLA MOU on support for immigrant students and families.
@@ -75,12 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="the jobs, their schedules, and when each last ran")
 
-    run = commands.add_parser("run", help="plan and execute a job (or all)")
-    run.add_argument("job", metavar="JOB|all", help="a job name or 'all'")
+    run = commands.add_parser(
+        "run",
+        help="plan and execute a job, all of them now, or those whose scheduled time has passed",
+    )
+    run.add_argument(
+        "job",
+        metavar="JOB|all|due",
+        help="a job name; 'all' (every enabled job, now); or 'due' (each job whose scheduled "
+        "time passed since its last run, once: the cron line)",
+    )
     run.add_argument(
         "--dry-run", action="store_true", help="print what would be sent and written; do neither"
     )
     run.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
+    run.add_argument(
+        "--resend",
+        action="store_true",
+        help="with a job name: send this month's tracker summary again (newer figures)",
+    )
 
     preview = commands.add_parser(
         "preview", help="write every message a job would send as .html/.txt/.eml + index.html"
@@ -133,7 +151,8 @@ def _select(name: str, settings: Settings) -> list[Job]:
     return [jobs[name]]
 
 
-def _settings(path: Path, today: dt.date | None = None) -> Settings:
+def _settings(path: Path, today: dt.date | None = None, *, create_demo: bool = True) -> Settings:
+    """Load and validate the config; with `create_demo`, make a missing shipped demo."""
     settings = load_settings(path)
     for job in registry().values():
         if settings.job(job.name).enabled:
@@ -144,7 +163,7 @@ def _settings(path: Path, today: dt.date | None = None) -> Settings:
                         f"{settings.path}: job {job.name} needs [sheets.spreadsheets.{sheet}]; "
                         f"add it, or set enabled = false under [jobs.{job.name}]"
                     )
-    if settings.create_demo_when_missing and settings.sheets_backend == "workbook":
+    if create_demo:
         create_missing_workbooks(settings, today or dt.datetime.now(settings.timezone).date())
     return settings
 
@@ -170,8 +189,8 @@ def _runner(settings: Settings, ledger: Ledger) -> Runner:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print each job, its schedules and its last run."""
-    settings = _settings(args.config)
+    """Print each job, its schedules and its last run (writes nothing)."""
+    settings = _settings(args.config, create_demo=False)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
     for job in registry().values():
         config = settings.job(job.name)
@@ -184,37 +203,77 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one job or all of them."""
+    """Run one job, all of them, or those that are due."""
+    if args.job == "due" and args.today is not None:
+        raise ConfigError("run due follows the real clock; --today goes with a job name or all")
+    if args.resend and args.job in ("all", "due"):
+        raise ConfigError("--resend goes with a job name, e.g. run mou-tracker --resend")
     loaded = load_settings(args.config)  # without it there is nobody to alert
     try:
         settings = _settings(args.config, args.today)
-        jobs = _select(args.job, settings)
+        jobs = _select("all" if args.job == "due" else args.job, settings)
     except ConfigError as err:
         if not args.dry_run:
             _alert_startup(loaded, args.job, err)
         raise
+    on_demand = args.job not in ("all", "due")
     if args.dry_run:
         ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
+        if args.job == "due":
+            jobs = _due(settings, jobs, ledger, record=False)
         runner = _runner(settings, ledger)
         results = [
-            runner.run(job, args.today, dry_run=True, on_demand=args.job != "all") for job in jobs
+            runner.run(job, args.today, dry_run=True, on_demand=on_demand, resend=args.resend)
+            for job in jobs
         ]
         return max((r.exit_code for r in results), default=EXIT_OK)
-    return run_jobs(settings, jobs, args.today, on_demand=args.job != "all")
+    if args.job == "due":
+        return run_jobs(settings, lambda ledger: _due(settings, jobs, ledger, record=True), None)
+    return run_jobs(settings, jobs, args.today, on_demand=on_demand, resend=args.resend)
+
+
+def _due(settings: Settings, jobs: list[Job], ledger: Ledger, *, record: bool) -> list[Job]:
+    """The jobs whose scheduled time has passed since their last run (notes printed)."""
+    now = dt.datetime.now(settings.timezone)
+    decisions = decide(settings, jobs, ledger, now, record=record)
+    for decision in decisions:
+        if decision.note:
+            print(decision.note)
+    chosen = [d.job for d in decisions if d.due_at is not None]
+    for decision in decisions:
+        if decision.due_at is not None:
+            log.info("run due: %s (scheduled %s)", decision.job.name, decision.due_at.isoformat())
+    return chosen
 
 
 def run_jobs(
-    settings: Settings, jobs: list[Job], today: dt.date | None, *, on_demand: bool = False
+    settings: Settings,
+    jobs: list[Job] | Callable[[Ledger], list[Job]],
+    today: dt.date | None,
+    *,
+    on_demand: bool = False,
+    resend: bool = False,
 ) -> int:
-    """Run `jobs` for real under the run lock; the highest exit code wins."""
+    """Run `jobs` for real under the run lock; the highest exit code wins.
+
+    `jobs` may be a function of the ledger that picks them once the lock is held (`run
+    due`), so two overlapping runs never both decide a job is due.
+    """
     with RunLock(settings.state_dir / "jobs.lock"):
         ledger = Ledger(settings.state_dir / "ledger.sqlite3")
-        runner = _runner(settings, ledger)
         try:
-            # A job named on the command line runs "on demand" (the tracker resends then).
-            results = [runner.run(job, today, on_demand=on_demand) for job in jobs]
+            chosen = jobs(ledger) if callable(jobs) else jobs
+            if not chosen:
+                return EXIT_OK
+            runner = _runner(settings, ledger)
+            try:
+                # A job named on the command line runs "on demand".
+                results = [
+                    runner.run(job, today, on_demand=on_demand, resend=resend) for job in chosen
+                ]
+            finally:
+                runner.mailer.close()
         finally:
-            runner.mailer.close()
             ledger.close()
     print(runner.mailer.summary())
     return max((r.exit_code for r in results), default=EXIT_OK)
@@ -273,10 +332,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Report every problem with config, spreadsheets and templates; exit 1 if any."""
-    settings = _settings(args.config)
+    """Report every problem with config, spreadsheets and templates; exit 1 if any.
+
+    Writes nothing: no demo workbooks, no state folder, no ledger.
+    """
+    settings = _settings(args.config, create_demo=False)
     problems: list[str] = []
     warnings: list[str] = []
+    notice = agreement_notice(settings, dt.datetime.now(settings.timezone).date())
+    if notice:
+        warnings.append(notice)
+    not_yet = missing_demo_workbooks(settings)
+    for path in not_yet:
+        warnings.append(f"the demo workbook {path} is not there yet; the first `run` creates it")
     jobs = [j for j in registry().values() if settings.job(j.name).enabled]
     wanted: dict[str, dict[str, object]] = {}
     for job in jobs:
@@ -284,6 +352,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             for spec in specs:
                 wanted.setdefault(sheet, {})[spec.name] = spec
     for sheet, specs in wanted.items():
+        if settings.spreadsheets[sheet].path in not_yet:
+            continue
         try:
             spreadsheet = open_spreadsheet(settings, sheet)
             tables = spreadsheet.read(list(specs.values()))  # type: ignore[arg-type]
@@ -291,6 +361,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(str(err))
             continue
         for table in tables.values():
+            warnings.extend(header_warnings(spreadsheet.describe(), table))
             for header in table.sensitive_headers:
                 warnings.append(
                     f"spreadsheet {spreadsheet.describe()}, tab '{table.title}': column "
@@ -315,7 +386,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if "en" not in renderer.languages:
         problems.append(f"templates: no English folder in {settings.templates_dir}")
     for job in jobs:
-        for message in job.samples(settings, job.options(settings)):
+        options = job.options(settings)
+        problems.extend(job.config_problems(settings, options))
+        for message in job.samples(settings, options):
             for code in sorted(renderer.languages):
                 if not renderer.has(code, message.template):
                     if code != "en":
@@ -340,6 +413,39 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{', '.join(sorted(renderer.languages))})"
         )
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def agreement_notice(settings: Settings, today: dt.date) -> str | None:
+    """A warning from AGREEMENT_WARNING_DAYS before the agreement ends, and after it."""
+    end = settings.agreement_end
+    left = (end - today).days
+    if left < 0:
+        return agreement_ended(end)
+    if left <= AGREEMENT_WARNING_DAYS:
+        return (
+            f"the agreement ends on {day_words(end)} (in {left} days); after "
+            "that no job sends anything. If it is renewed, set the new end under "
+            "[agreement] end in the config"
+        )
+    return None
+
+
+def header_warnings(spreadsheet: str, table: Table) -> list[str]:
+    """Headers that look like a known column the tab lacks ("did you mean"), and absent
+    columns that decide who is mailed (every row then reads as if the cell were blank)."""
+    where = f"spreadsheet {spreadsheet}, tab '{table.title}'"
+    lines = [
+        f"{where}: header '{miss.found}': did you mean '{miss.expected}'? Until it is "
+        "renamed (case and spacing do not matter) that column is not read"
+        for miss in table.near_misses
+    ]
+    lines += [
+        f"{where} has no '{column.name}' column, which decides who is mailed; every row "
+        "is read as if it were blank"
+        for column in table.spec.columns
+        if column.controls and column.name not in table.present
+    ]
+    return lines
 
 
 def cmd_init(args: argparse.Namespace) -> int:

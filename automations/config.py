@@ -275,11 +275,26 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         outbox_dir=resolve(_string(mail_data, "mail.outbox_dir", path, "outbox")),
     )
 
+    from automations.jobs import registry  # the jobs import this module: import late
+
+    known = list(registry())
     jobs: dict[str, JobConfig] = {}
     for name, entry in _table(data, "jobs", path).items():
         key = f"jobs.{name}"
+        if name not in known:
+            # A misspelt section would silently leave the real job on its defaults.
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean [jobs.{close[0]}]?" if close else f"jobs are: {', '.join(known)}"
+            raise ConfigError(f"{_where(path, key)} is not a job; {hint}")
         if not isinstance(entry, Mapping):
             raise ConfigError(f"{_where(path, key)} must be a table [jobs.{name}]")
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            # bool("no") is True: a quoted value would leave the job running.
+            raise ConfigError(
+                f"{_where(path, key + '.enabled')} must be true or false without quotes "
+                f"(it is {enabled!r})"
+            )
         raw_schedules = entry.get("schedule", [])
         if isinstance(raw_schedules, str):
             raw_schedules = [raw_schedules]
@@ -290,7 +305,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
             except ValueError as err:
                 raise ConfigError(f"{_where(path, key + '.schedule')}: {err}") from None
         options = {k: v for k, v in entry.items() if k not in {"schedule", "enabled"}}
-        jobs[name] = JobConfig(name, bool(entry.get("enabled", True)), tuple(schedules), options)
+        jobs[name] = JobConfig(name, enabled, tuple(schedules), options)
 
     return Settings(
         path=path.resolve(),

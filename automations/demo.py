@@ -26,7 +26,7 @@ end = "2028-06-30"
 quarters = "calendar"
 
 [demo]
-create_when_missing = true
+create_when_missing = false        # the workbooks are here; `init --demo DIR` rewrites missing ones
 
 [sheets]
 backend = "workbook"
@@ -64,7 +64,6 @@ pd_contact = "pd-office@example.org"
 schedule = "daily at 07:30"
 agenda_lead_days = 7
 reminder_days = 1
-batch_size = 100
 owner = ["family-engagement@example.org"]
 
 [jobs.mou-tracker]
@@ -469,12 +468,40 @@ def demo_workbooks(today: dt.date) -> dict[str, dict[str, Sequence[Sequence[obje
     }
 
 
+# Where config/jobs.toml, as shipped, puts the demo (relative to the config file). Only
+# these paths are ever filled with a demo: a mistyped production path must be an error,
+# not a new demo workbook whose invitations then go out.
+SHIPPED_DEMO_PATHS = {name: f"../var/demo/{name}.xlsx" for name in ("committee", "family", "pd")}
+
+
+def is_shipped_demo_path(settings: Settings, name: str) -> bool:
+    """True when spreadsheet `name` is configured at the shipped demo path, as typed."""
+    sheets = settings.raw.get("sheets", {})
+    entry = sheets.get("spreadsheets", {}).get(name, {}) if isinstance(sheets, dict) else {}
+    typed = entry.get("path") if isinstance(entry, dict) else None
+    return isinstance(typed, str) and Path(typed).as_posix() == SHIPPED_DEMO_PATHS.get(name)
+
+
+def missing_demo_workbooks(settings: Settings) -> list[Path]:
+    """Demo workbooks the first `run` would create (shipped paths, files not there yet)."""
+    if not settings.create_demo_when_missing or settings.sheets_backend != "workbook":
+        return []
+    return [
+        config.path
+        for name, config in settings.spreadsheets.items()
+        if config.path is not None
+        and not config.path.exists()
+        and is_shipped_demo_path(settings, name)
+    ]
+
+
 def create_missing_workbooks(settings: Settings, today: dt.date) -> list[Path]:
-    """Create the demo workbooks the config points at but that do not exist yet."""
+    """Create the demo workbooks that are missing at the shipped demo paths (only there)."""
     created = []
+    missing = set(missing_demo_workbooks(settings))
     for name, tabs in demo_workbooks(today).items():
         config = settings.spreadsheets.get(name)
-        if config is None or config.path is None or config.path.exists():
+        if config is None or config.path not in missing:
             continue
         _write_workbook(config.path, tabs)
         created.append(config.path)

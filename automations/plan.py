@@ -157,6 +157,9 @@ class JobInput:
     others: Mapping[str, History] = field(default_factory=dict)
     # True when the admin asked for this job by name (`run JOB`), not `run all` or a schedule.
     on_demand: bool = False
+    # True with `run JOB --resend`: send again what was already sent this period (the
+    # tracker's monthly summary, with the current figures).
+    resend: bool = False
 
     def table(self, spreadsheet: str, tab: str) -> Table | None:
         """The table read for `tab` of `spreadsheet` (None for an absent optional tab)."""

@@ -19,6 +19,7 @@ from automations.errors import AutomationError, MailError, TemplateProblem, Work
 from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
+from automations.jobs.rows import day_words
 from automations.ledger import Ledger, RunRecord
 from automations.mail.backend import CalendarMailer, EventFailed, Mailer, calendar_of
 from automations.mail.compose import Envelope, Outgoing, compose
@@ -137,7 +138,7 @@ class Runner:
     # -- planning -------------------------------------------------------------
 
     def plan(
-        self, job: Job, today: dt.date | None, on_demand: bool = False
+        self, job: Job, today: dt.date | None, on_demand: bool = False, resend: bool = False
     ) -> tuple[Plan, dict[str, dict[str, Table]]]:
         """Read the job's tabs (one read per spreadsheet) and return its plan."""
         now = self._now(today)
@@ -157,9 +158,12 @@ class Runner:
             languages=self.renderer.languages,
             others={name: self.ledger.history(name) for name in job.histories},
             on_demand=on_demand,
+            resend=resend,
         )
         plan = job.plan(job_input)
         _hold_uncalculated(plan, tables)
+        if now.date() > self.settings.agreement_end:
+            plan = after_agreement(plan, self.settings.agreement_end)
         return plan, tables
 
     def _history(self, job: str, now: dt.datetime) -> History:
@@ -212,15 +216,17 @@ class Runner:
         today: dt.date | None = None,
         dry_run: bool = False,
         on_demand: bool = False,
+        resend: bool = False,
     ) -> JobResult:
         """Plan and execute one job; never raises for problems a person can fix.
 
-        `on_demand` tells the planner the admin asked for this job by name.
+        `on_demand` tells the planner the admin asked for this job by name; `resend` that
+        they asked for this period's messages again (`--resend`).
         """
         result = JobResult(job.name, dry_run=dry_run)
         started = self._now(today)
         try:
-            plan, tables = self.plan(job, today, on_demand)
+            plan, tables = self.plan(job, today, on_demand, resend)
         except AutomationError as err:
             result.error = str(err)
             log.error("%s: %s", job.name, err)
@@ -257,6 +263,7 @@ class Runner:
         if calendar is not None and self._as_event(job, action):
             return self._execute_event(job, action, result, calendar)
         queued = 0
+        retried = False
         for message in action.messages:
             outcome, detail, rejected = self._deliver(job, message, result)
             if outcome == "queued":
@@ -274,6 +281,16 @@ class Runner:
                 uncertain += 1
             elif outcome not in {"sent", "already"}:
                 problems.append(f"{describe_recipients(message.recipients, 1)}: {detail}")
+                retried = retried or outcome != "rejected"
+            # Everyone else the message was for must not read as fine (e.g. "Receives mail
+            # in English") while it did not reach them: their row says what happened.
+            unreached = _unreached_status(action.description, outcome, detail)
+            if unreached:
+                extra_writes.extend(
+                    _status(cell, unreached)
+                    for address, cell in message.recipient_rows.items()
+                    if address not in rejected
+                )
         if not problems and not uncertain and not queued:
             self.ledger.complete(job, action.on_success, action.state, self._now(None))
             return extra_writes
@@ -290,9 +307,13 @@ class Runner:
                     "stopped while sending); they will not be resent automatically"
                 )
             else:
-                status = (
-                    f"Error: {len(problems)} of {total} messages not sent ({problems[0]}); "
+                then = (
                     "will try again on the next run"
+                    if retried
+                    else "refused for good, not retried (see the recipients' rows)"
+                )
+                status = (
+                    f"Error: {len(problems)} of {total} messages not sent ({problems[0]}); {then}"
                 )
             extra_writes.append(_status(action.status, status))
         log.warning(
@@ -718,6 +739,30 @@ class Runner:
         return written
 
 
+def agreement_ended(end: dt.date) -> str:
+    """Why nothing is sent once the agreement is over (for statuses and the run line)."""
+    return (
+        f"the agreement ended on {day_words(end)}, so nothing is sent; if it was renewed, "
+        "set the new end under [agreement] end in the config"
+    )
+
+
+def after_agreement(plan: Plan, end: dt.date) -> Plan:
+    """The plan with nothing to send: each row that would have been mailed says why.
+
+    Statuses and tool-owned tabs (the tracker's final figures) are still written.
+    """
+    reason = agreement_ended(end)
+    stopped = [
+        _status(action.status, f"Not sent: {reason}")
+        for action in plan.actions
+        if action.status is not None and action.messages
+    ]
+    return dataclasses.replace(
+        plan, actions=[], writes=[*plan.writes, *stopped], problems=[reason, *plan.problems]
+    )
+
+
 def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
     """Warnings for shared columns that look like immigration-status data."""
     return [
@@ -820,6 +865,21 @@ def _cleaned_cells(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
         for table in by_tab.values()
         for number, column in table.cleaned
     ]
+
+
+def _unreached_status(description: str, outcome: str, detail: str) -> str:
+    """A recipient row's status when `outcome` means the message did not reach it ("" if it did)."""
+    if outcome == "failed":
+        then = "" if "next run" in detail else "; will try again on the next run"
+        return f"Not sent yet: {description}: {detail}{then}"
+    if outcome == "rejected":
+        return f"Error: {description} was refused by the mail server ({detail}); not retried"
+    if outcome == "uncertain":
+        return (
+            f"Check: {description} may or may not have gone out (a run stopped while "
+            "sending); it will not be resent automatically"
+        )
+    return ""
 
 
 def _status(cell: StatusCell, value: str) -> CellWrite:

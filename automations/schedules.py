@@ -66,3 +66,43 @@ def parse_schedule(value: str) -> Schedule:
             raise ValueError(f'"{value}": the day of the month must be 1 to 28')
         return Schedule("monthly", dt.time(hour, minute), day)
     return Schedule(when, dt.time(hour, minute))
+
+
+def latest_occurrence(schedule: Schedule, now: dt.datetime) -> dt.datetime | None:
+    """The last time at or before `now` that `schedule` fired (in `now`'s time zone)."""
+    zone = now.tzinfo
+    for back in range(32):  # a monthly schedule fires at least once in 31 days
+        day = now.date() - dt.timedelta(days=back)
+        if schedule.due_on(day):
+            moment = dt.datetime.combine(day, schedule.at, zone)
+            if moment.astimezone(dt.UTC) <= now.astimezone(dt.UTC):
+                return moment
+    return None
+
+
+def next_occurrence(schedule: Schedule, now: dt.datetime) -> dt.datetime:
+    """The first time after `now` that `schedule` fires (in `now`'s time zone)."""
+    zone = now.tzinfo
+    back = 0
+    while True:
+        day = now.date() + dt.timedelta(days=back)
+        if schedule.due_on(day):
+            moment = dt.datetime.combine(day, schedule.at, zone)
+            if moment.astimezone(dt.UTC) > now.astimezone(dt.UTC):
+                return moment
+        back += 1
+
+
+def due(
+    schedules: tuple[Schedule, ...] | list[Schedule], now: dt.datetime, since: dt.datetime
+) -> dt.datetime | None:
+    """The scheduled time that makes a job due: the latest one after `since`, up to `now`.
+
+    Only the latest counts, so a job that missed several times (the host was off) runs
+    once, not once per missed time. None when no scheduled time passed since `since`.
+    """
+    latest = [t for s in schedules if (t := latest_occurrence(s, now)) is not None]
+    moment = max(latest, key=lambda t: t.astimezone(dt.UTC), default=None)
+    if moment is None or moment.astimezone(dt.UTC) <= since.astimezone(dt.UTC):
+        return None
+    return moment

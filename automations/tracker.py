@@ -99,21 +99,32 @@ class RosterFigure:
 
 @dataclass(frozen=True)
 class Completion:
-    """Staff who completed a topic out of the active staff."""
+    """Staff who completed a topic out of the active staff whose cell could be read.
+
+    `uncounted` active staff have a cell that is neither a completion nor blank
+    ("pending", a future date): they count as neither completed nor owed.
+    """
 
     completed: int
     active: int
+    uncounted: int = 0
+
+    @property
+    def counted(self) -> int:
+        """Active staff whose cell could be read."""
+        return self.active - self.uncounted
 
     @property
     def percent(self) -> int | None:
         """Rounded percentage; None when there are no active staff to count."""
-        if not self.active:
+        if not self.counted:
             return None
-        return round(100 * self.completed / self.active)
+        return round(100 * self.completed / self.counted)
 
     def __str__(self) -> str:
         shown = "no active staff" if self.percent is None else f"{self.percent}%"
-        return f"{self.completed} / {self.active} ({shown})"
+        result = f"{self.completed} / {self.counted} ({shown})"
+        return result + (f", {self.uncounted} not counted" if self.uncounted else "")
 
 
 @dataclass(frozen=True)
@@ -126,11 +137,13 @@ class SiteFigure:
     topics: Mapping[str, Completion]
     owe_all: int
     all_done: int = 0
+    # Active staff whose finished-or-not cannot be told (an unreadable cell, no owed one).
+    all_unknown: int = 0
 
     @property
     def fully_trained(self) -> Completion:
         """Active staff who completed all four topics."""
-        return Completion(self.all_done, self.active)
+        return Completion(self.all_done, self.active, self.all_unknown)
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,8 @@ class PdFigure:
     overall: SiteFigure
     sites: tuple[SiteFigure, ...]
     owing_all: tuple[StaffOwing, ...]
+    # Topic cells of active staff that could not be counted (see Completion.uncounted).
+    uncounted: int = 0
 
 
 @dataclass(frozen=True)
@@ -301,8 +316,12 @@ def _active(row_value: object) -> bool:
         return True  # an unreadable Active cell counts the person, as pd-reminders does not
 
 
-def _pd(table: Table | None) -> PdFigure:
-    """Completion per topic overall and per site; staff owing every topic."""
+def _pd(table: Table | None, today: dt.date) -> PdFigure:
+    """Completion per topic overall and per site; staff owing every topic.
+
+    A topic cell that is neither blank nor a completion (pd-reminders' strict reading)
+    is counted as neither completed nor owed, and the figure says how many there were.
+    """
     names = tuple(t.name for t in pd.TOPICS)
     by_site: dict[str, dict[str, int]] = {}
     owing: list[StaffOwing] = []
@@ -314,17 +333,23 @@ def _pd(table: Table | None) -> PdFigure:
             continue  # a duplicated Employee ID counts once
         seen.add(key)
         site = row.text("Site") or NO_SITE
-        tally = by_site.setdefault(site, {"active": 0, "inactive": 0, "owe_all": 0, "all_done": 0})
+        tally = by_site.setdefault(
+            site, {"active": 0, "inactive": 0, "owe_all": 0, "all_done": 0, "all_unknown": 0}
+        )
         if not _active(row["Active"]):
             tally["inactive"] += 1
             continue
         tally["active"] += 1
-        done = [name for name in names if row.text(name)]
-        for name in done:
-            tally[name] = tally.get(name, 0) + 1
-        if len(done) == len(names):
+        completions = pd.read_completions(row, today)
+        for topic in completions.done:
+            tally[topic.name] = tally.get(topic.name, 0) + 1
+        for topic in completions.unreadable:
+            tally[f"?{topic.name}"] = tally.get(f"?{topic.name}", 0) + 1
+        if len(completions.done) == len(names):
             tally["all_done"] += 1
-        if not done:
+        elif completions.unreadable and not completions.owed:
+            tally["all_unknown"] += 1
+        if len(completions.owed) == len(names):
             tally["owe_all"] += 1
             owing.append(StaffOwing(ident, row.text("Name"), site))
 
@@ -333,23 +358,28 @@ def _pd(table: Table | None) -> PdFigure:
             site,
             tally["active"],
             tally["inactive"],
-            {name: Completion(tally.get(name, 0), tally["active"]) for name in names},
+            {
+                name: Completion(tally.get(name, 0), tally["active"], tally.get(f"?{name}", 0))
+                for name in names
+            },
             tally["owe_all"],
             tally["all_done"],
+            tally["all_unknown"],
         )
 
     total: dict[str, int] = {}
     for tally in by_site.values():
         for name, count in tally.items():
             total[name] = total.get(name, 0) + count
-    for name in ("active", "inactive", "owe_all", "all_done"):
+    for name in ("active", "inactive", "owe_all", "all_done", "all_unknown"):
         total.setdefault(name, 0)
     sites = tuple(
         site_figure(site, by_site[site])
         for site in sorted(by_site, key=lambda s: (s == NO_SITE, s.casefold()))
     )
     owing.sort(key=lambda s: (s.site.casefold(), s.name.casefold(), s.id))
-    return PdFigure(names, site_figure("All sites", total), sites, tuple(owing))
+    uncounted = sum(total.get(f"?{name}", 0) for name in names)
+    return PdFigure(names, site_figure("All sites", total), sites, tuple(owing), uncounted)
 
 
 # -- webinars --------------------------------------------------------------------------
@@ -441,12 +471,18 @@ def compute(job: JobInput) -> Figures:
     committee_history = job.others.get(committee.NAME, empty)
     webinar_history = job.others.get(webinars.NAME, empty)
     quarter_figures, roster = _committee(job, committee_history, scratch)
-    pd_figure = _pd(job.table(pd.SHEET, "Staff"))
+    pd_figure = _pd(job.table(pd.SHEET, "Staff"), job.today)
     webinar_figures = _webinars(job, webinar_history, scratch)
     notes = []
     if scratch.skipped:
         notes.append(
             f"{plural(scratch.skipped, 'row')} with errors left out (their Status column says why)"
+        )
+    if pd_figure.uncounted:
+        notes.append(
+            f"{plural(pd_figure.uncounted, 'PD completion cell')} could not be counted (not a "
+            "date on or before today, a completed word or blank): they count as neither "
+            "completed nor owed; the Staff tab's Status names each one"
         )
     waiting = sum(len(t.uncalculated) for tabs in job.tables.values() for t in tabs.values())
     if waiting:

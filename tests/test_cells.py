@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from automations.cells import (
     CellValueError,
+    is_placeholder,
     mask_email,
+    parse_completion,
     parse_date,
     parse_email,
     parse_link,
@@ -128,3 +130,56 @@ def test_only_http_links_are_accepted():
 
 def test_masked_addresses_hide_the_person():
     assert mask_email("maria@example.org") == "m***@example.org"
+
+
+COMPLETION_DAY = dt.date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("typed", "reading"),
+    [
+        ("2026-11-30", dt.date(2026, 11, 30)),
+        ("3/4/2026", dt.date(2026, 3, 4)),
+        (dt.date(2025, 9, 1), dt.date(2025, 9, 1)),
+        (45000, dt.date(2023, 3, 15)),
+        ("Yes", True),
+        ("done", True),
+        ("Completed", True),
+        ("Sí", True),
+        ("completado", True),
+        ("✓", True),
+        (True, True),
+        ("", None),
+        (None, None),
+        (False, None),
+    ],
+)
+def test_completion_is_a_past_date_or_an_explicit_completed_word(typed, reading):
+    assert parse_completion(typed, COMPLETION_DAY) == reading
+
+
+@pytest.mark.parametrize(
+    "typed", ["no", "pending", "N/A", "registered 12/9", "12/9/2026", "x", "?", "1", 1]
+)
+def test_completion_refuses_anything_it_would_have_to_guess(typed):
+    with pytest.raises(CellValueError) as raised:
+        parse_completion(typed, COMPLETION_DAY)
+    assert f'"{typed}"' in str(raised.value)
+
+
+def test_a_future_completion_date_says_how_it_was_read():
+    with pytest.raises(CellValueError, match=r'"12/9/2026" reads as Dec 9, 2026, which is after'):
+        parse_completion("12/9/2026", COMPLETION_DAY)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["TBD", "tba", "N/A", "-", "?", "pending", "Coming soon", "por definir", "Pendiente.", "…"],
+)
+def test_placeholder_text_is_recognised(typed):
+    assert is_placeholder(typed)
+
+
+@pytest.mark.parametrize("typed", ["", "Know your rights at home", "TBD: ask Ana", "Plan 2"])
+def test_real_agenda_text_is_not_a_placeholder(typed):
+    assert not is_placeholder(typed)

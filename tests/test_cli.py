@@ -36,13 +36,29 @@ def test_init_demo_then_run_all_sends_invitations(tmp_path, capsys):
     assert "(0 new messages)" in out
 
 
-def test_default_config_creates_its_demo_on_first_use(tmp_path, capsys):
+def test_default_config_creates_its_demo_on_first_run(tmp_path, capsys):
     (tmp_path / "config").mkdir()
     shutil.copy(PROJECT_ROOT / "config" / "jobs.toml", tmp_path / "config" / "jobs.toml")
-    code, _, err = cli(capsys, "--config", str(tmp_path / "config" / "jobs.toml"), "list")
+    config = str(tmp_path / "config" / "jobs.toml")
+    code, _, err = cli(capsys, "--config", config, "run", "all", "--dry-run")
     assert code == 0
     assert (tmp_path / "var" / "demo" / "committee.xlsx").exists()
     assert err.count("created demo workbooks") == 1
+
+
+def test_list_and_check_write_nothing_not_even_the_demo(tmp_path, capsys):
+    (tmp_path / "config").mkdir()
+    shutil.copy(PROJECT_ROOT / "config" / "jobs.toml", tmp_path / "config" / "jobs.toml")
+    config = str(tmp_path / "config" / "jobs.toml")
+    code, out, _ = cli(capsys, "--config", config, "list")
+    assert code == 0 and "never ran" in out
+    code, out, _ = cli(capsys, "--config", config, "check")
+    assert "the demo workbook" in out and "the first `run` creates it" in out
+    assert code == 0, out
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "config",
+        "config/jobs.toml",
+    ]
 
 
 def test_list_shows_jobs_schedules_and_last_run(demo, capsys):
@@ -167,6 +183,17 @@ sender = "Sender <s@example.org>"
         ),
         ("", "[jobs.committee-invites]\nschedule = 'hourly'", '"hourly" is not a schedule'),
         ("", "[agreement]\nend = 2020-01-01", "agreement.end must be after agreement.start"),
+        (
+            "",
+            '[jobs.pd-reminders]\nenabled = "no"',
+            "jobs.pd-reminders.enabled must be true or false without quotes (it is 'no')",
+        ),
+        (
+            "",
+            '[jobs.pd-reminder]\nschedule = "weekdays at 06:30"',
+            "jobs.pd-reminder is not a job; did you mean [jobs.pd-reminders]?",
+        ),
+        ("", "[jobs.payroll]\nenabled = false", "jobs.payroll is not a job; jobs are: "),
     ],
 )
 def test_configuration_errors_name_the_key_and_exit_2(tmp_path, capsys, top, tables, expected):
@@ -195,3 +222,17 @@ def test_every_command_and_job_is_documented_in_help_and_readme(capsys):
         assert f"`{job}`" in readme, job
     for code in ("75",):
         assert code in help_text and code in readme
+
+
+def test_a_mistyped_workbook_path_is_an_error_never_a_new_demo(tmp_path, capsys):
+    """Only the shipped demo paths are ever filled with demo data."""
+    (tmp_path / "config").mkdir()
+    shipped = (PROJECT_ROOT / "config" / "jobs.toml").read_text()
+    typo = shipped.replace('path = "../var/demo/committee.xlsx"', 'path = "../data/comittee.xlsx"')
+    (tmp_path / "config" / "jobs.toml").write_text(typo)
+    config = str(tmp_path / "config" / "jobs.toml")
+    code, out, err = cli(capsys, "--config", config, "run", "committee-invites")
+    assert code == 1
+    assert f"there is no workbook at {tmp_path / 'data' / 'comittee.xlsx'}" in out + err
+    assert not (tmp_path / "data").exists()
+    assert not list((tmp_path / "var" / "outbox").glob("committee-invites*"))

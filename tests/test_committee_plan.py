@@ -111,7 +111,7 @@ def test_meeting_inside_lead_time_is_invited_to_every_active_member(plan_for):
 def test_meeting_beyond_lead_time_says_when_invitations_go_out(plan_for):
     plan = plan_for([meeting(days=22)])
     assert not plan.actions
-    assert statuses(plan)["M1"] == "Scheduled: invitations go out on 2026-12-01"
+    assert statuses(plan)["M1"] == ("Scheduled for Dec 22, 2026: invitations go out on Dec 1, 2026")
 
 
 def test_member_language_picks_spanish_template(plan_for):
@@ -124,7 +124,7 @@ def test_member_language_picks_spanish_template(plan_for):
 def test_past_meetings_are_never_invited(plan_for):
     plan = plan_for([meeting(days=-1)])
     assert not plan.actions
-    assert statuses(plan)["M1"] == "Past: not invited"
+    assert statuses(plan)["M1"] == "Past: not invited (dated Nov 29, 2026)"
 
 
 def test_meeting_after_agreement_end_is_flagged_not_sent(plan_for):
@@ -334,3 +334,82 @@ def test_cancelled_meeting_does_not_cover_its_quarter(plan_for):
     cancelled = meeting(days=(dt.date(2027, 3, 20) - TODAY).days, Cancelled="Yes")
     plan = plan_for([cancelled], today=march)
     assert [a for a in plan.actions if "no-meeting" in a.description]
+
+
+def test_a_day_month_date_read_as_month_day_is_visible_in_the_status(plan_for):
+    """10/12/2026 meant as December 10 is read as October 12: the status says so."""
+    plan = plan_for([meeting(Date="10/12/2026")])
+    assert statuses(plan)["M1"] == "Past: not invited (dated Oct 12, 2026)"
+    later = plan_for([meeting(Date="2/3/2027")])
+    assert statuses(later)["M1"] == (
+        "Scheduled for Feb 3, 2027: invitations go out on Jan 13, 2027"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {"Date": "3/14/2027", "Start Time": "2:30 AM", "End Time": "4 AM"},
+            'Start Time "2:30 AM" does not exist on Mar 14, 2027',
+        ),
+        (
+            {"Date": "11/7/2027", "Start Time": "1:30 AM", "End Time": "3 AM"},
+            'Start Time "1:30 AM" happens twice on Nov 7, 2027 in America/Los_Angeles',
+        ),
+        (
+            {"Date": "11/7/2027", "Start Time": "12:30 AM", "End Time": "1:15 AM"},
+            'End Time "1:15 AM" happens twice',
+        ),
+    ],
+)
+def test_a_local_time_the_clocks_skip_or_repeat_is_a_row_error(plan_for, change, words):
+    plan = plan_for([meeting(**change)], today=dt.date(2027, 3, 1))
+    assert not [a for a in plan.actions if "meeting M1" in a.description]
+    assert statuses(plan)["M1"].startswith("Error: ")
+    assert words in statuses(plan)["M1"]
+
+
+def test_the_spring_forward_error_says_what_to_type(plan_for):
+    plan = plan_for(
+        [meeting(Date="3/8/2026", **{"Start Time": "2:30 AM", "End Time": "4 AM"})],
+        today=dt.date(2026, 3, 1),
+    )
+    assert statuses(plan)["M1"] == (
+        'Error: Start Time "2:30 AM" does not exist on Mar 8, 2026 in America/Los_Angeles: '
+        "the clocks go forward an hour that night; type the time as the clock will show it "
+        "(e.g. 3:30 AM)"
+    )
+
+
+def test_a_default_length_is_real_time_across_a_clock_change(plan_for):
+    plan = plan_for(
+        [meeting(Date="3/8/2026", **{"Start Time": "1 AM", "End Time": None})],
+        today=dt.date(2026, 3, 1),
+    )
+    (action,) = [a for a in plan.actions if "invitation" in a.description]
+    invite = action.messages[0].invite
+    assert invite.end.time() == dt.time(3, 30)  # 90 minutes later, the clocks having jumped
+    elapsed = invite.end.astimezone(dt.UTC) - invite.start.astimezone(dt.UTC)
+    assert elapsed == dt.timedelta(minutes=90)
+
+
+def test_a_default_end_in_the_repeated_hour_asks_for_an_end_time(plan_for):
+    plan = plan_for(
+        [meeting(Date="11/1/2026", **{"Start Time": "12:00 AM", "End Time": None})],
+        today=dt.date(2026, 10, 25),
+    )
+    assert statuses(plan)["M1"] == (
+        "Error: End Time is blank and 90 minutes after the start is 1:30 AM on Nov 1, 2026, "
+        "which happens twice that night (the clocks go back); type an End Time outside the "
+        "repeated hour"
+    )
+
+
+def test_a_year_far_from_the_agreement_is_a_row_error_not_a_wait(plan_for):
+    plan = plan_for([meeting(Date="12/10/2062")])
+    assert statuses(plan)["M1"] == (
+        'Error: Date "12/10/2062" reads as Dec 10, 2062, far outside the agreement '
+        "(Jul 1, 2025 to Jun 30, 2028); check the year"
+    )
+    assert plan.skipped == 1

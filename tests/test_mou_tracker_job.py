@@ -14,10 +14,12 @@ from automations.jobs.mou_tracker import TAB
 from tests.fixtures.workbooks import TODAY, read_tab
 
 
-def run(demo, today=TODAY, on_demand=False, dry_run=False):
+def run(demo, today=TODAY, on_demand=False, dry_run=False, resend=False):
     moment = dt.datetime.combine(today, dt.time(7, 0), demo.settings.timezone)
     runner = demo.runner(now=moment, out=lambda line: None)
-    return runner.run(registry()["mou-tracker"], today, dry_run=dry_run, on_demand=on_demand)
+    return runner.run(
+        registry()["mou-tracker"], today, dry_run=dry_run, on_demand=on_demand, resend=resend
+    )
 
 
 def summaries(demo):
@@ -65,12 +67,18 @@ def test_the_summary_goes_once_a_month_and_again_next_month(demo):
     assert run(demo, today=dt.date(2027, 1, 1)).sent == first
 
 
-def test_on_demand_resends_only_when_the_figures_changed(demo):
+def test_a_named_run_refreshes_the_tab_but_sends_no_second_summary_in_a_month(demo):
     first = run(demo).sent
     assert run(demo, on_demand=True).sent == 0  # same figures: the same keys
     complete_a_topic(demo)
     assert run(demo).sent == 0  # a scheduled run still waits for next month
-    assert run(demo, on_demand=True).sent == first
+    # Issue 10: a named run used to send everyone a second summary when figures changed.
+    assert run(demo, on_demand=True).sent == 0
+    rows = read_tab(demo.committee, TAB)
+    overall = next(r for r in rows if r and r[0] == "All sites")
+    assert overall[5] == "2 / 7 (29%)"  # Family Resources was 1 / 7: the tab is fresh
+    assert run(demo, on_demand=True, resend=True).sent == first
+    assert run(demo, on_demand=True, resend=True).sent == 0  # same figures: not again
 
 
 def test_dry_run_lists_the_tab_and_sends_nothing(demo):
@@ -123,7 +131,7 @@ def complete_a_topic(demo) -> None:
     workbook.save(demo.folder / "pd.xlsx")
 
 
-def test_naming_the_job_on_the_command_line_is_on_demand(demo, capsys):
+def test_only_resend_on_the_command_line_sends_the_month_s_summary_again(demo, capsys):
     base = ["--config", str(demo.config), "run"]
     today = ["--today", TODAY.isoformat()]
     assert cli.main([*base, "all", *today]) in (0, 1)
@@ -133,9 +141,17 @@ def test_naming_the_job_on_the_command_line_is_on_demand(demo, capsys):
     cli.main([*base, "all", *today])
     assert len(summaries(demo)) == first  # run all keeps the monthly rhythm
     assert cli.main([*base, "mou-tracker", *today]) == 0
+    assert len(summaries(demo)) == first  # by name: the tab is refreshed, no second summary
+    assert cli.main([*base, "mou-tracker", *today, "--resend"]) == 0
     assert len(summaries(demo)) == 2 * first
-    assert cli.main([*base, "mou-tracker", *today]) == 0
+    assert cli.main([*base, "mou-tracker", *today, "--resend"]) == 0
     assert len(summaries(demo)) == 2 * first  # same figures: not again
+
+
+def test_resend_needs_a_job_name(demo, capsys):
+    code = cli.main(["--config", str(demo.config), "run", "all", "--resend"])
+    assert code == 2
+    assert "--resend goes with a job name" in capsys.readouterr().err
 
 
 def test_report_command_writes_a_standalone_page(demo, capsys):

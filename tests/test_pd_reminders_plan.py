@@ -168,7 +168,7 @@ def test_next_sessions_are_the_earliest_upcoming_ones_of_the_topic(plan_for):
     listed = [s["id"] for s in message.context["topics"][0]["sessions"]]
     # Today's 6 AM session already started when the 7 AM run plans.
     assert listed == ["SOON", "MID"]
-    assert cell(plan, "OLD", "Status") == "Past session"
+    assert cell(plan, "OLD", "Status") == "Past session (Nov 28, 2026)"
 
 
 def test_a_topic_with_no_upcoming_session_says_whom_to_contact(plan_for):
@@ -311,3 +311,57 @@ def test_staff_language_picks_the_digest_language(plan_for):
     languages = {m.to[0]: m.language.code for m in digests(plan)}
     assert languages == {"e1@example.org": "es", "e2@example.org": "en"}
     assert cell(plan, "E2", "Status").endswith("Check: sent in English: no Korean template yet")
+
+
+@pytest.mark.parametrize(
+    "typed", ["no", "pending", "N/A", "registered 12/9", "12/9/2026", "sometime"]
+)
+def test_an_unreadable_completion_cell_is_an_error_naming_it_and_sends_no_digest(plan_for, typed):
+    plan = plan_for([person("E1", **{"Safe Zones": typed}), person("E2")])
+    assert [m.to for m in digests(plan)] == [("e2@example.org",)]
+    status = cell(plan, "E1", "Status")
+    assert status.startswith(f'Error: Safe Zones "{typed}" ')
+    assert "No reminder is sent until it is fixed" in status
+    assert cell(plan, "E1", "Outstanding") is None
+    assert plan.skipped == 1
+
+
+def test_completed_words_and_past_dates_count_as_done(plan_for):
+    plan = plan_for(
+        [
+            person(
+                "E1",
+                **{
+                    "Safe Zones": "Sí",
+                    "Immigration Rights": "✓",
+                    "Enforcement & Confidentiality": day(0),
+                    "Family Resources": "Completed",
+                },
+            )
+        ]
+    )
+    assert digests(plan) == []
+    assert cell(plan, "E1", "Status") == "All four topics completed"
+
+
+def test_session_statuses_name_the_date_they_read(plan_for):
+    plan = plan_for([person("E1")], sessions=[session("S1", "5a", 10), session("S2", "5a", 40)])
+    assert cell(plan, "S1", "Status") == "Listed in reminders (5a Safe Zones, Dec 10, 2026)"
+    assert cell(plan, "S2", "Status").startswith("Listed in reminders (5a Safe Zones, Jan 9, 2027")
+
+
+@pytest.mark.parametrize(
+    ("date", "start", "words"),
+    [
+        ("3/8/2026", "2:30 AM", "does not exist on Mar 8, 2026"),
+        ("11/1/2026", "1:30 AM", "happens twice on Nov 1, 2026"),
+        ("3/4/2062", "3:30 PM", 'Date "3/4/2062" reads as Mar 4, 2062, far outside'),
+    ],
+)
+def test_sessions_at_a_time_the_clocks_skip_or_repeat_or_far_years_are_row_errors(
+    plan_for, date, start, words
+):
+    bad = session("S9", "5a", 5, Date=date, **{"Start Time": start})
+    plan = plan_for([person("E1")], sessions=[*SESSIONS, bad], today=dt.date(2026, 2, 1))
+    assert words in cell(plan, "S9", "Status")
+    assert cell(plan, "S9", "Status").startswith("Error: ")

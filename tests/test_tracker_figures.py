@@ -158,3 +158,23 @@ def test_rows_with_errors_are_left_out_and_counted(tracker_input):
     figures = tracker.compute(tracker_input(meetings=meetings))
     assert figures.skipped_rows == 1
     assert figures.notes == ("1 row with errors left out (their Status column says why)",)
+
+
+def test_unreadable_completion_cells_are_counted_as_neither_done_nor_owed(tracker_input):
+    staff = [
+        {"Employee ID": "A", "Email": "a@example.org", **ALL_DONE},
+        {"Employee ID": "B", "Email": "b@example.org", **ALL_DONE, "Safe Zones": "pending"},
+        {"Employee ID": "C", "Email": "c@example.org", "Safe Zones": "12/9/2026"},
+        {"Employee ID": "D", "Email": "d@example.org", "Safe Zones": "N/A"},
+    ]
+    figures = tracker.compute(tracker_input(staff=staff))
+    overall = figures.pd.overall
+    assert figures.pd.uncounted == 3
+    assert overall.topics["Safe Zones"] == Completion(1, 4, 3)
+    assert str(overall.topics["Safe Zones"]) == "1 / 1 (100%), 3 not counted"
+    assert overall.topics["Immigration Rights"] == Completion(2, 4)
+    # B's other topics are done and Safe Zones unknown: neither fully trained nor not.
+    assert overall.fully_trained == Completion(1, 4, 1)
+    assert overall.owe_all == 0  # C and D owe three topics, the fourth is unknown
+    (note,) = [n for n in figures.notes if "PD completion" in n]
+    assert note.startswith("3 PD completion cells could not be counted")

@@ -51,6 +51,7 @@ def plan_for(demo, job_input):
         sent: frozenset[str] | set[str] = frozenset(),
         states: dict[str, Any] | None = None,
         languages: frozenset[str] = frozenset({"en", "es"}),
+        unsettled: frozenset[str] | set[str] = frozenset(),
         **overrides: Any,
     ) -> Plan:
         tables = {
@@ -64,7 +65,9 @@ def plan_for(demo, job_input):
                 settings=settings,
                 options=options,
                 today=today,
-                history=History(sent=frozenset(sent), states=states or {}),
+                history=History(
+                    sent=frozenset(sent), states=states or {}, unsettled=frozenset(unsettled)
+                ),
                 languages=languages,
             )
         )
@@ -198,7 +201,7 @@ def test_webinars_beyond_the_lead_time_wait_and_warn_early(plan_for):
     plan = plan_for([webinar(offset=20, **{"Know Your Rights": ""})], families(3))
     assert plan.messages == []
     assert cell(plan, "W1", "Status") == (
-        "Scheduled: the agenda goes out on 2026-12-13. "
+        "Scheduled for Dec 20, 2026: the agenda goes out on Dec 13, 2026. "
         "Add agenda text for Know Your Rights before then"
     )
 
@@ -252,6 +255,39 @@ def test_a_reserved_batch_not_yet_sent_is_replanned_under_the_same_key(plan_for)
     assert replanned[keys[2]] == ("f004@example.org",)
     (new_key,) = set(replanned) - set(keys)
     assert replanned[new_key] == ("f009@example.org",)
+
+
+def test_a_reserved_batch_over_the_batch_size_is_cut_unless_its_send_was_started(plan_for):
+    """Batches reserved under a higher limit (an earlier version counted Bcc only) are cut
+    to the size that can be sent, the rest going into a new batch; a batch whose send was
+    started keeps its members (the ledger confirms or reports it, never resends it)."""
+    first = plan_for([webinar()], families(5), batch_size=5)
+    states = reserved_states(first)
+    (key,) = [m.key for m in batches(first)]
+    cut = plan_for([webinar()], families(5), states=states, batch_size=3)
+    assert [(m.key == key, len(m.bcc)) for m in batches(cut)] == [(True, 3), (False, 2)]
+    assert set(reserved_states(cut)[next(iter(states))]["recipients"]) == set(batches(cut)[0].bcc)
+    assert sorted(a for m in batches(cut) for a in m.bcc) == sorted(batches(first)[0].bcc)
+    assert cell(cut, "W1", "Recipients") == 5
+    started = plan_for([webinar()], families(5), states=states, unsettled={key}, batch_size=3)
+    assert [m.bcc for m in batches(started)] == [batches(first)[0].bcc]
+
+
+def test_batches_leave_room_for_the_visible_to_address_on_a_real_mailer(demo):
+    data = {
+        "sheets": {"spreadsheets": {"family": {"path": "family.xlsx"}}},
+        "mail": {"sender": "s@example.org", "backend": "smtp"},
+        "smtp": {"host": "smtp.example.org"},
+    }
+    assert wa.options(parse_settings(data, demo.config)).batch_size == 99
+    data["smtp"]["recipients_per_message"] = 500
+    assert wa.options(parse_settings(data, demo.config)).batch_size == 100
+    data["jobs"] = {"webinar-agendas": {"batch_size": 500}}
+    opts = wa.options(parse_settings(data, demo.config))
+    assert opts.batch_size == 499
+    assert "batch_size = 500 can never be sent" in opts.batch_problem
+    data["mail"]["backend"] = "outbox"
+    assert wa.options(parse_settings(data, demo.config)).batch_size == 500
 
 
 def test_reminder_goes_the_day_before_to_families_who_got_the_agenda(plan_for):
@@ -310,3 +346,45 @@ def test_bad_webinar_rows_get_a_status(plan_for):
     assert cell(plan, "W2", "Status").startswith('Error: Language "Elvish" is not a language')
     assert "is not a web link" in cell(plan, "W3", "Status")
     assert [m.key.split("/")[1] for m in batches(plan)] == ["W4"]
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["TBD", "TBA", "N/A", "-", "?", "pending", "coming soon", "por definir", "pendiente"],
+)
+def test_placeholder_text_does_not_cover_a_required_topic(plan_for, placeholder):
+    plan = plan_for(
+        [webinar(**{"Know Your Rights": placeholder})], families(3), owners=("o@example.org",)
+    )
+    assert batches(plan) == []
+    assert cell(plan, "W1", "Status") == (
+        f'Not sent: agenda text missing for Know Your Rights ("{placeholder}" is a '
+        "placeholder) (MOU 7.0 requires all three); fill in the column(s) and the agenda goes "
+        "out on the next run"
+    )
+    (alert,) = batches(plan, "webinar_coverage_alert")
+    assert alert.context["missing"] == ["Know Your Rights"]
+
+
+def test_webinar_statuses_name_the_date_they_read(plan_for):
+    past = plan_for([webinar(Date="10/12/2026")], families(1))
+    assert cell(past, "W1", "Status") == "Past: no agenda was sent (dated Oct 12, 2026)"
+    later = plan_for([webinar(Date="1/12/2027")], families(1))
+    assert cell(later, "W1", "Status") == (
+        "Scheduled for Jan 12, 2027: the agenda goes out on Jan 5, 2027"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"Date": "3/8/2026", "Start Time": "2:30 AM", "End Time": None}, "does not exist"),
+        ({"Date": "11/1/2026", "Start Time": "1:30 AM", "End Time": None}, "happens twice"),
+        ({"Date": "12/3/2062"}, 'Date "12/3/2062" reads as Dec 3, 2062, far outside'),
+    ],
+)
+def test_webinar_rows_at_skipped_or_repeated_times_or_far_years_are_errors(plan_for, change, words):
+    plan = plan_for([webinar(**change)], families(2), today=dt.date(2026, 3, 1))
+    assert batches(plan) == []
+    assert cell(plan, "W1", "Status").startswith("Error: ")
+    assert words in cell(plan, "W1", "Status")

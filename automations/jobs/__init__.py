@@ -11,6 +11,11 @@ from automations.plan import JobInput, Message, Plan
 from automations.sheets.contract import TabSpec
 
 
+def no_problems(settings: Settings, options: Any) -> list[str]:
+    """The default Job.config_problems: options that are valid alone are valid together."""
+    return []
+
+
 @dataclass(frozen=True)
 class Job:
     """A job: which tabs it reads, how it plans, its options and sample messages."""
@@ -25,6 +30,8 @@ class Job:
     samples: Callable[[Settings, Any], list[Message]]
     # Other jobs whose ledger history the planner reads (JobInput.others), e.g. the tracker.
     histories: tuple[str, ...] = ()
+    # Options each valid alone but unusable together with the rest of the config (`check`).
+    config_problems: Callable[[Settings, Any], list[str]] = no_problems
 
 
 def registry() -> dict[str, Job]:

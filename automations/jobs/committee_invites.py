@@ -25,6 +25,7 @@ from automations.jobs import Job
 from automations.jobs.rows import (
     RowProblem,
     choose_language,
+    day_words,
     duplicates,
     error_status,
     event_times,
@@ -73,7 +74,7 @@ MEMBERS = TabSpec(
         Column("Group", required=True),
         Column("Appointed By"),
         Column("Language"),
-        Column("Active"),
+        Column("Active", controls=True),
         Column("Status", owned=True),
     ),
     key="Email",
@@ -89,7 +90,7 @@ MEETINGS = TabSpec(
         Column("Location"),
         Column("Online Link"),
         Column("Agenda"),
-        Column("Cancelled"),
+        Column("Cancelled", controls=True, aliases=("Canceled",)),
         Column("Invite Sent", owned=True),
         Column("Invite Version", owned=True),
         Column("Reminder Sent", owned=True),
@@ -284,10 +285,11 @@ def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
     table = job.table(SHEET, "Meetings")
     assert table is not None
     zone = job.settings.timezone
+    window = (job.settings.agreement_start, job.settings.agreement_end)
     meetings: list[Meeting] = []
     for row, ref, ident in identified_rows(table, MEETINGS, SHEET, plan, "CM", "meeting"):
         try:
-            start, end = event_times(row, zone, minutes)
+            start, end = event_times(row, zone, minutes, agreement=window)
             link = field(row, "Online Link", parse_link) if row.text("Online Link") else ""
             cancelled = field(row, "Cancelled", parse_yes_no, default=False)
         except RowProblem as problem:
@@ -394,7 +396,7 @@ def plan(job: JobInput) -> Plan:
             if meeting.cancelled:
                 status = "Cancelled; no invitations were sent"
             elif day < job.today:
-                status = "Past: not invited"
+                status = f"Past: not invited (dated {day_words(day)})"
             elif day > settings.agreement_end:
                 status = (
                     f"Not sent: the meeting is after the agreement ends "
@@ -402,7 +404,7 @@ def plan(job: JobInput) -> Plan:
                 )
             elif (day - job.today).days > opts.invite_lead_days:
                 opens = day - dt.timedelta(days=opts.invite_lead_days)
-                status = f"Scheduled: invitations go out on {opens:%Y-%m-%d}"
+                status = f"Scheduled for {day_words(day)}: invitations go out on {day_words(opens)}"
             elif not members:
                 status = "Not sent: no active members with a valid email on the Members tab"
             else:

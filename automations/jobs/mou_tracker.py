@@ -3,7 +3,8 @@
 Reads the committee, family-engagement and PD spreadsheets (never writes their staff
 tabs), rewrites its own `MOU Tracker` tab in the committee spreadsheet on every run,
 and sends a summary email with bars and a quarter strip to the committee and owners:
-once a month, and again on demand (`run mou-tracker`) only when the figures changed.
+once a month. A run by name (`run mou-tracker`) refreshes the tab and sends the month's
+summary only if it has not gone out yet; `--resend` sends it again with newer figures.
 """
 
 from __future__ import annotations
@@ -235,7 +236,9 @@ def tab_rows(figures: Figures, listed_staff: int) -> tuple[tuple[CellValue, ...]
 def _completion(completion: Completion) -> dict[str, Any]:
     return {
         "completed": completion.completed,
-        "active": completion.active,
+        # "of N" in the email: the staff whose cell could be read (uncounted left out).
+        "active": completion.counted,
+        "uncounted": completion.uncounted,
         "percent": completion.percent,
     }
 
@@ -357,9 +360,9 @@ def recipients(job: JobInput) -> list[Recipient]:
 def summary_key(month: str, fingerprint: str, address: str) -> str:
     """The key of one summary: month, figures and recipient.
 
-    Scheduled runs (and `run all`) send one per recipient per month; a run asked for
-    by name (`run mou-tracker`) sends again only when the figures changed, because
-    the same month and fingerprint give the same key, which the ledger never resends.
+    Every run sends at most one per recipient per month; `run mou-tracker --resend`
+    sends again only when the figures changed, because the same month and fingerprint
+    give the same key, which the ledger never resends.
     """
     return message_key(NAME, "summary", month, fingerprint, address.casefold())
 
@@ -385,8 +388,8 @@ def _summary_action(job: JobInput, figures: Figures, plan: Plan) -> Action | Non
     for person in people:
         address = person.email.casefold()
         key = unsettled.get(address) or summary_key(month, context["fingerprint"], address)
-        if job.history.was_sent(key) or (address in this_month and not job.on_demand):
-            continue  # the month's summary went out; a named run sends only newer figures
+        if job.history.was_sent(key) or (address in this_month and not job.resend):
+            continue  # the month's summary went out; only --resend sends newer figures
         messages.append(
             Message(
                 key=key,

@@ -8,12 +8,21 @@ with the calendar invite the day before a session someone registered for.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_date, parse_email, parse_link, parse_yes_no
+from automations.cells import (
+    CellValue,
+    CellValueError,
+    parse_completion,
+    parse_date,
+    parse_email,
+    parse_link,
+    parse_yes_no,
+)
 from automations.config import Options, Settings
 from automations.jobs import Job
 from automations.jobs.rows import (
@@ -21,6 +30,7 @@ from automations.jobs.rows import (
     RowProblem,
     address_of,
     choose_language,
+    day_words,
     duplicates,
     error_status,
     event_times,
@@ -102,7 +112,7 @@ STAFF = TabSpec(
         Column("Name"),
         Column("Email", required=True),
         Column("Site"),
-        Column("Active"),
+        Column("Active", controls=True),
         Column("Language"),
         *(Column(t.name, required=True) for t in TOPICS),
         Column("Last Reminded", owned=True),
@@ -197,6 +207,7 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
     table = job.table(SHEET, "Sessions")
     assert table is not None
     zone = job.settings.timezone
+    window = (job.settings.agreement_start, job.settings.agreement_end)
     sessions: list[Session] = []
 
     def prefix(row: Row) -> str:
@@ -210,7 +221,7 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
                 raise RowProblem(
                     f'Topic "{row.text("Topic")}" is not one of {_topic_list()} (or 5a–5d)'
                 )
-            start, end = event_times(row, zone, minutes)
+            start, end = event_times(row, zone, minutes, agreement=window)
             join = field(row, "Join Link", parse_link) if row.text("Join Link") else ""
             signup = (
                 field(row, "Registration Link", parse_link) if row.text("Registration Link") else ""
@@ -268,6 +279,43 @@ def _count(row: Row, column: str) -> int:
     return int(value)
 
 
+@functools.lru_cache(maxsize=4096)
+def _completion(value: CellValue, today: dt.date) -> dt.date | bool | None:
+    # 75,000 rows share a few hundred dates: read each distinct value once.
+    return parse_completion(value, today)
+
+
+@dataclass(frozen=True)
+class Completions:
+    """A staff row's topics: completed, still owed, and cells that could not be read."""
+
+    done: tuple[Topic, ...]
+    owed: tuple[Topic, ...]
+    unreadable: tuple[Topic, ...]
+    problems: tuple[str, ...]  # one per unreadable cell, naming the topic and the value
+
+
+def read_completions(row: Row, today: dt.date) -> Completions:
+    """Each topic cell read strictly: a date on or before today or a completed word.
+
+    Blank is owed; anything else ("no", "pending", "registered 12/9", a future date)
+    is unreadable and must not be guessed either way.
+    """
+    done: list[Topic] = []
+    owed: list[Topic] = []
+    unreadable: list[Topic] = []
+    problems: list[str] = []
+    for topic in TOPICS:
+        try:
+            value = _completion(row[topic.name], today)
+        except CellValueError as err:
+            unreadable.append(topic)
+            problems.append(f"{topic.name} {err}")
+            continue
+        (owed if value is None else done).append(topic)
+    return Completions(tuple(done), tuple(owed), tuple(unreadable), tuple(problems))
+
+
 def read_staff(job: JobInput, plan: Plan) -> list[Staff]:
     """Active, mailable staff; inactive and bad rows get a status and are skipped."""
     table = job.table(SHEET, "Staff")
@@ -301,11 +349,20 @@ def read_staff(job: JobInput, plan: Plan) -> list[Staff]:
         if not active:
             plan.writes.append(write(SHEET, ref, "Status", "Inactive: not reminded"))
             continue
+        completions = read_completions(row, job.today)
+        if completions.problems:
+            # No digest at all: with one topic unreadable, a reminder could name a topic
+            # the person did, or leave out one they owe. A person settles the cell first.
+            problem = "; ".join(completions.problems)
+            status = error_status(f"{problem}. No reminder is sent until it is fixed")
+            plan.writes.append(write(SHEET, ref, "Status", status))
+            plan.skipped += 1
+            continue
         raw_language = row.text("Language")
         language = languages.get(raw_language)
         if language is None:
             language = languages[raw_language] = choose_language(raw_language, available)
-        owed = tuple(t for t in TOPICS if not row.text(t.name))
+        owed = completions.owed
         staff.append(
             Staff(
                 row,
@@ -351,12 +408,13 @@ def plan(job: JobInput) -> Plan:
             result.problems.append(f"no upcoming {topic.name} session on the Sessions tab")
     listed_ids = {s["id"] for listed in next_sessions.values() for s in listed}
     for session in sessions:
+        on = day_words(session.start.date())
         if session.start < job.now:
-            status = "Past session"
+            status = f"Past session ({on})"
         elif session.id in listed_ids:
-            status = f"Listed in reminders ({session.topic.code} {session.topic.name})"
+            status = f"Listed in reminders ({session.topic.code} {session.topic.name}, {on})"
         else:
-            status = "Upcoming: listed once earlier sessions have passed"
+            status = f"Upcoming ({on}): listed once earlier sessions have passed"
         result.writes.append(write(SHEET, session.ref, "Status", status))
 
     for person in staff:

@@ -145,13 +145,80 @@ def address_of(value: str) -> str:
     return parseaddr(value)[1] or value.strip()
 
 
-def event_times(row: Row, zone: dt.tzinfo, minutes: int) -> tuple[dt.datetime, dt.datetime]:
-    """Start and end of an event row (Date, Start Time, End Time defaulting to +minutes)."""
+# A date further than this outside the agreement is a typo (2062 for 2026), not a plan.
+FAR_FROM_AGREEMENT = dt.timedelta(days=366)
+
+
+def day_words(day: dt.date) -> str:
+    """A date as statuses name it, 'Dec 10, 2026': unlike 10/12/2026, it cannot be misread."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def _clock(moment: dt.time) -> str:
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def _change(delta: dt.timedelta) -> str:
+    minutes = abs(int(delta.total_seconds())) // 60
+    return "an hour" if minutes == 60 else f"{minutes} minutes"
+
+
+def local_moment(row: Row, column: str, day: dt.date, at: dt.time, zone: dt.tzinfo) -> dt.datetime:
+    """`day` at `at` in `zone`; a time the clocks skip or repeat that night is a RowProblem.
+
+    Without this, 2:30 AM on the night the clocks go forward silently becomes 3:30 AM
+    and 1:30 AM on the night they go back is one of two moments an hour apart, which
+    shifts meetings and stretches or shrinks them (a 30-minute or 2.5-hour meeting).
+    """
+    moment = dt.datetime.combine(day, at, zone)
+    place = getattr(zone, "key", str(zone))
+    shown = f'{column} "{row.text(column)}"'
+    back = moment.astimezone(dt.UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        later = moment.replace(fold=1).utcoffset() or dt.timedelta()
+        earlier = moment.utcoffset() or dt.timedelta()
+        raise RowProblem(
+            f"{shown} does not exist on {day_words(day)} in {place}: the clocks go forward "
+            f"{_change(later - earlier)} that night; type the time as the clock will show it "
+            f"(e.g. {_clock(back.time())})"
+        )
+    first, second = moment.utcoffset(), moment.replace(fold=1).utcoffset()
+    if first != second:
+        raise RowProblem(
+            f"{shown} happens twice on {day_words(day)} in {place}: the clocks go back "
+            f"{_change((first or dt.timedelta()) - (second or dt.timedelta()))} that night; "
+            "type a time outside the repeated hour"
+        )
+    return moment
+
+
+def event_times(
+    row: Row, zone: dt.tzinfo, minutes: int, *, agreement: tuple[dt.date, dt.date]
+) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of an event row (Date, Start Time, End Time defaulting to +minutes).
+
+    A date far outside the `agreement` (start, end), or a local time the clocks skip
+    or repeat, is a RowProblem: both are misreadings a person must settle.
+    """
     day = field(row, "Date", parse_date)
-    start = dt.datetime.combine(day, field(row, "Start Time", parse_time), zone)
+    start_of, end_of = agreement
+    if not start_of - FAR_FROM_AGREEMENT <= day <= end_of + FAR_FROM_AGREEMENT:
+        raise RowProblem(
+            f'Date "{row.text("Date")}" reads as {day_words(day)}, far outside the agreement '
+            f"({day_words(start_of)} to {day_words(end_of)}); check the year"
+        )
+    start = local_moment(row, "Start Time", day, field(row, "Start Time", parse_time), zone)
     if not row.text("End Time"):
-        return start, start + dt.timedelta(minutes=minutes)
-    end = dt.datetime.combine(day, field(row, "End Time", parse_time), zone)
+        # Elapsed time, not clock time: 90 minutes stay 90 on the night the clocks change.
+        end = (start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(zone)
+        if end.replace(fold=0).utcoffset() != end.replace(fold=1).utcoffset():
+            raise RowProblem(
+                f"End Time is blank and {minutes} minutes after the start is "
+                f"{_clock(end.time())} on {day_words(end.date())}, which happens twice that "
+                "night (the clocks go back); type an End Time outside the repeated hour"
+            )
+        return start, end
+    end = local_moment(row, "End Time", day, field(row, "End Time", parse_time), zone)
     if end <= start:
         raise RowProblem(f'End Time "{row.text("End Time")}" is not after the Start Time')
     return start, end

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_email, parse_link, parse_yes_no
+from automations.backends import mail_limits
+from automations.cells import is_placeholder, parse_email, parse_link, parse_yes_no
 from automations.config import Options, Settings
 from automations.errors import ConfigError
 from automations.jobs import Job
@@ -21,6 +22,7 @@ from automations.jobs.rows import (
     address_of,
     choose_language,
     chunks,
+    day_words,
     duplicates,
     error_status,
     event_times,
@@ -45,6 +47,7 @@ REQUIRED_SECTIONS = (
 )
 # Most recipients one Bcc message may carry, whatever the config says (Exchange default).
 BATCH_CEILING = 500
+DEFAULT_BATCH = 100
 
 WEBINARS = TabSpec(
     "Webinars",
@@ -58,7 +61,7 @@ WEBINARS = TabSpec(
         Column("Join Link", required=True),
         *(Column(column, required=True) for column, _ in REQUIRED_SECTIONS),
         Column("Other Topics"),
-        Column("Cancelled"),
+        Column("Cancelled", controls=True, aliases=("Canceled",)),
         Column("Agenda Sent", owned=True),
         Column("Reminder Sent", owned=True),
         Column("Recipients", owned=True),
@@ -73,7 +76,7 @@ FAMILIES = TabSpec(
         Column("Email", required=True),
         Column("Name"),
         Column("Language"),
-        Column("Opted Out"),
+        Column("Opted Out", controls=True),
         Column("Status", owned=True),
     ),
     key="Email",
@@ -87,34 +90,90 @@ class WebinarOptions:
 
     agenda_lead_days: int
     reminder_days: int
-    batch_size: int
+    batch_size: int  # families per Bcc message, already cut to what the mailer allows
     webinar_minutes: int
     owners: tuple[str, ...]
     help_contact: str
+    # Why the configured batch_size was cut (for the run line and `check`), or "".
+    batch_problem: str = ""
 
 
 def options(settings: Settings) -> WebinarOptions:
     """Read [jobs.webinar-agendas] (every key optional)."""
     reader = Options(settings, NAME)
-    size = reader.integer("batch_size", 100, minimum=1, maximum=10**6)
+    size = reader.integer("batch_size", DEFAULT_BATCH, minimum=1, maximum=10**6)
     if size > BATCH_CEILING:
         raise ConfigError(
             f"{settings.path}: jobs.{NAME}.batch_size is {size}; mail servers refuse more than "
             f"{BATCH_CEILING} recipients per message, so use {BATCH_CEILING} or less"
         )
+    batches = batch_limit(settings, size, "batch_size" in settings.job(NAME).options)
     owners = reader.addresses("owner")
     result = WebinarOptions(
         agenda_lead_days=reader.integer("agenda_lead_days", 7, minimum=1, maximum=90),
         reminder_days=reader.integer("reminder_days", 1, minimum=0, maximum=14),
-        batch_size=size,
+        batch_size=batches.size,
         webinar_minutes=reader.integer("webinar_minutes", 60, minimum=15, maximum=600),
         owners=owners or ((address_of(settings.mail.admin),) if settings.mail.admin else ()),
         help_contact=reader.string(
             "help_contact", address_of(settings.mail.reply_to or settings.mail.sender)
         ),
+        batch_problem=batches.problem,
     )
     reader.finish()
     return result
+
+
+def visible_recipients(settings: Settings) -> tuple[str, ...]:
+    """The To address every Bcc batch shows: the list address, else the sender."""
+    return (address_of(settings.mail.list_address or settings.mail.sender),)
+
+
+@dataclass(frozen=True)
+class BatchLimit:
+    """Families per Bcc message, and why the configured batch_size could not be used."""
+
+    size: int
+    problem: str = ""
+
+
+def batch_limit(settings: Settings, requested: int, explicit: bool) -> BatchLimit:
+    """The one place the batch size is decided: batch_size cut to what the mailer allows.
+
+    The mailer's recipients_per_message counts every recipient of a message, the visible
+    To address too, so a batch holds at most that limit minus the visible recipients.
+    A batch_size over it is cut (smaller batches only mean more messages; refusing would
+    hold back every family's agenda) and, when the admin set it, reported as a problem.
+    A limit that leaves no room for even one family is a configuration error.
+    """
+    limits = mail_limits(settings)
+    if limits is None:  # the outbox: files, no recipient limit
+        return BatchLimit(requested)
+    visible = len(visible_recipients(settings))
+    limit = limits.recipients_per_message
+    room = limit - visible
+    key = f"{settings.mail.backend}.recipients_per_message"
+    if room < 1:
+        raise ConfigError(
+            f"{settings.path}: {key} = {limit} leaves no room for families in a Bcc message "
+            f"(it counts the visible To address too) and jobs.{NAME} sends agendas in Bcc "
+            f"batches; set {key} to {visible + 1} or more, or enabled = false under [jobs.{NAME}]"
+        )
+    if requested <= room:
+        return BatchLimit(requested)
+    if not explicit:
+        return BatchLimit(room)
+    return BatchLimit(
+        room,
+        f"jobs.{NAME}.batch_size = {requested} can never be sent: {key} = {limit} counts the "
+        f"visible To address too, so a message holds at most {room} families; runs send "
+        f"batches of {room}; set batch_size to {room} or less, or remove it",
+    )
+
+
+def config_problems(settings: Settings, opts: WebinarOptions) -> list[str]:
+    """Settings that are each valid but cannot work together (for `check`)."""
+    return [opts.batch_problem] if opts.batch_problem else []
 
 
 def tabs(settings: Settings) -> Mapping[str, Sequence[TabSpec]]:
@@ -204,8 +263,26 @@ class Webinar:
 
     @property
     def missing(self) -> list[str]:
-        """The required sections (column names) with no agenda text."""
-        return [column for column, key in REQUIRED_SECTIONS if not self.sections[key]]
+        """The required sections (column names) with no agenda text.
+
+        Placeholder text (TBD, N/A, -, pending, por definir, ...) is no agenda text:
+        it does not cover the topic MOU 7.0 requires.
+        """
+        return [
+            column
+            for column, key in REQUIRED_SECTIONS
+            if not self.sections[key] or is_placeholder(self.sections[key])
+        ]
+
+    @property
+    def missing_words(self) -> str:
+        """The missing sections for a status: 'Know Your Rights ("TBD" is a placeholder)'."""
+        words = []
+        for column, key in REQUIRED_SECTIONS:
+            if column in self.missing:
+                held = self.sections[key]
+                words.append(f'{column} ("{held}" is a placeholder)' if held else column)
+        return ", ".join(words)
 
     def context(self) -> dict[str, Any]:
         """Template variables describing the webinar."""
@@ -232,12 +309,13 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
     table = job.table(SHEET, "Webinars")
     assert table is not None
     zone = job.settings.timezone
+    window = (job.settings.agreement_start, job.settings.agreement_end)
     webinars = []
     for row, ref, ident in identified_rows(table, WEBINARS, SHEET, plan, "WB", "webinar"):
         try:
             if not row.text("Title"):
                 raise RowProblem("Title is blank")
-            start, end = event_times(row, zone, minutes)
+            start, end = event_times(row, zone, minutes, agreement=window)
             language = None
             if row.text("Language"):
                 language = parse_language(row.text("Language"))
@@ -338,7 +416,7 @@ def plan_batches(
     by_address = {f.address: f for f in targets}
     reserved = reserved_batches(job, webinar.id, occasion)
     covered = {address for batch in reserved for address in batch.recipients}
-    to_address = address_of(job.settings.mail.list_address or job.settings.mail.sender)
+    visible = visible_recipients(job.settings)
     actions: list[Action] = []
 
     def send(batch: Batch, people: Sequence[Family]) -> Action:
@@ -352,7 +430,7 @@ def plan_batches(
                     key=batch_key(webinar.id, occasion, batch.number),
                     template=template,
                     language=batch.language,
-                    to=(to_address,),
+                    to=visible,
                     bcc=tuple(f.email for f in people),
                     context=context,
                     recipient_rows={f.email: StatusCell(SHEET, f.ref) for f in people},
@@ -363,11 +441,18 @@ def plan_batches(
         )
 
     for batch in reserved:
-        if job.history.was_sent(batch_key(webinar.id, occasion, batch.number)):
+        key = batch_key(webinar.id, occasion, batch.number)
+        if job.history.was_sent(key):
             continue
         # Reserved but not sent (a run stopped or the send failed): the same batch
         # again, without anyone who has since opted out or left the tab.
         people = [by_address[a] for a in batch.recipients if a in by_address]
+        if len(people) > opts.batch_size and key not in job.history.unsettled:
+            # Reserved when the limit was higher (or miscounted) and never handed to the
+            # mail server: keep what fits, and the rest go into new batches below.
+            people = people[: opts.batch_size]
+            covered -= set(batch.recipients) - {f.address for f in people}
+            actions.append(_reserve(webinar, occasion, batch.number, batch.language.code, people))
         if people:
             actions.append(send(batch, people))
     fresh: dict[str, list[Family]] = {}
@@ -381,21 +466,26 @@ def plan_batches(
             number += 1
             batch = Batch(number, people[0].language, tuple(f.address for f in people))
             total += len(people)
-            actions.append(
-                Action(
-                    description=f"reserve batch {number} of the {occasion} of {webinar.id}",
-                    messages=[],
-                    state=(
-                        _entity(webinar.id, occasion, number),
-                        {"language": code, "recipients": list(batch.recipients)},
-                    ),
-                )
-            )
+            actions.append(_reserve(webinar, occasion, number, code, people))
             actions.append(send(batch, people))
     for action in actions:
         if action.messages:
             action.on_success.extend(on_success(total))
     return actions, total
+
+
+def _reserve(
+    webinar: Webinar, occasion: str, number: int, code: str, people: Sequence[Family]
+) -> Action:
+    """Record batch `number`'s members in the ledger before the batch is sent."""
+    return Action(
+        description=f"reserve batch {number} of the {occasion} of {webinar.id}",
+        messages=[],
+        state=(
+            _entity(webinar.id, occasion, number),
+            {"language": code, "recipients": [f.address for f in people]},
+        ),
+    )
 
 
 # -- planning -----------------------------------------------------------------
@@ -409,6 +499,8 @@ def plan(job: JobInput) -> Plan:
     """Check coverage, then plan agendas, reminders and cancellation notices."""
     result = Plan()
     opts: WebinarOptions = job.options
+    if opts.batch_problem:
+        result.problems.append(opts.batch_problem)
     families, opted_out = read_families(job, result)
     webinars = read_webinars(job, result, opts.webinar_minutes)
     for webinar in webinars:
@@ -426,14 +518,18 @@ def _plan_webinar(
     days = (webinar.start.date() - job.today).days
     ever = reserved_batches(job, webinar.id, "agenda")
     missing = webinar.missing
-    missing_words = ", ".join(missing)
+    missing_words = webinar.missing_words
     if days < 0:
         if not ever:
-            result.writes.append(write(SHEET, webinar.ref, "Status", "Past: no agenda was sent"))
+            status = f"Past: no agenda was sent (dated {day_words(webinar.start.date())})"
+            result.writes.append(write(SHEET, webinar.ref, "Status", status))
         return
     if days > opts.agenda_lead_days:
         opens = webinar.start.date() - dt.timedelta(days=opts.agenda_lead_days)
-        status = f"Scheduled: the agenda goes out on {opens.isoformat()}"
+        status = (
+            f"Scheduled for {day_words(webinar.start.date())}: the agenda goes out on "
+            f"{day_words(opens)}"
+        )
         if missing:
             status += f". Add agenda text for {missing_words} before then"
         result.writes.append(write(SHEET, webinar.ref, "Status", status))
@@ -607,4 +703,5 @@ JOB = Job(
     options=options,
     plan=plan,
     samples=samples,
+    config_problems=config_problems,
 )

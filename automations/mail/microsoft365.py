@@ -310,15 +310,27 @@ class Microsoft365Mailer:
         digest = key_digest(message.key)
         mail.add_message_header("X-MOU-Key", digest)
         mail.single_value_extended_properties.append({"id": KEY_PROPERTY, "value": digest})
-        for attempt in range(self.config.max_retries + 1):
+        # Recipients Graph refused by name; the message went again without them.
+        refused: dict[str, str] = {}
+        attempt = 0
+        while attempt <= self.config.max_retries:
             try:
                 # 429/503 mean "not taken": retry. A 504 may have been taken: look first.
                 self._call("send mail", lambda: mail.send(save_to_sent_folder=True), (429, 503))
-                return self._sent(digest)
+                return self._sent(digest, refused)
             except HTTPError as err:
                 status = err.response.status_code if err.response is not None else 0
+                named = _named_recipient(err, message) if status == 400 else {}
+                named = {a: r for a, r in named.items() if a not in refused}
+                if named and len(refused) + len(named) < len(message.recipients):
+                    # A 400 means nothing was sent: send it again without the addresses
+                    # Exchange refused, so the rest of a Bcc batch still gets it.
+                    refused.update(named)
+                    for recipients in (mail.to, mail.bcc):
+                        recipients.remove(list(named))
+                    continue
                 if status != 504 or attempt == self.config.max_retries:
-                    return self._send_failed(err, message)
+                    return self._send_failed(err, message, refused)
                 self._sleep(_retry_after(err.response, attempt))
                 found = self.confirm(message)
                 if found is None:
@@ -327,17 +339,20 @@ class Microsoft365Mailer:
                         "Graph timed out (504) and Sent Items cannot be searched; not resent",
                     )
                 if found:
-                    return self._sent(digest)
+                    return self._sent(digest, refused)
             except RequestException as err:
                 # The request may have reached Exchange: look before anyone resends it.
                 found = self.confirm(message)
                 if found:
-                    return self._sent(digest)
+                    return self._sent(digest, refused)
                 state = "failed" if found is False else "uncertain"
                 return SendResult(state, f"{self._where()}: {type(err).__name__}: {err}")
+            attempt += 1
         return SendResult("failed", "Graph kept timing out; will try again on the next run")
 
-    def _send_failed(self, err: HTTPError, message: Outgoing) -> SendResult:
+    def _send_failed(
+        self, err: HTTPError, message: Outgoing, refused: Mapping[str, str]
+    ) -> SendResult:
         """Turn a Graph error on sendMail into a result (or MailError when nothing can go)."""
         self._stop_on_auth(err, "send mail")
         status = err.response.status_code if err.response is not None else 0
@@ -345,13 +360,15 @@ class Microsoft365Mailer:
         if status in RETRY_STATUSES:
             return SendResult("failed", detail + "; will try again on the next run")
         if 400 <= status < 500:
-            return SendResult("rejected", detail, rejected=_named_recipient(err, message))
+            named = {**refused, **_named_recipient(err, message)}
+            return SendResult("rejected", detail, rejected=named)
         return SendResult("failed", detail)
 
-    def _sent(self, digest: str) -> SendResult:
+    def _sent(self, digest: str, refused: Mapping[str, str]) -> SendResult:
         self.sent += 1
         # Graph gives no id for sendMail and sets its own Message-ID: keep our key digest.
-        return SendResult("sent", "Message-ID set by Exchange", provider_id=f"x-mou-key:{digest}")
+        detail = f"{len(refused)} recipient(s) refused" if refused else "Message-ID set by Exchange"
+        return SendResult("sent", detail, provider_id=f"x-mou-key:{digest}", rejected=dict(refused))
 
     def confirm(self, message: Outgoing) -> bool | None:
         """Look for the message in Sent Items by its key property; None if we cannot look."""

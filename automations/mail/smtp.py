@@ -4,7 +4,13 @@ The SMTP transaction is driven step by step (MAIL, RCPT per recipient, DATA) so 
 recipient's answer is known: a 5xx for one address rejects that address while the
 others get the message; any 4xx fails the whole message so the next run retries it.
 A connection that dropped while idle is reopened; a drop during DATA leaves the
-outcome unknown and is reported as uncertain (never resent blindly).
+outcome unknown and is reported as uncertain (never resent blindly); anything that goes
+wrong before DATA provably delivered nothing and is a plain failure.
+
+Non-ASCII addresses: domains go IDNA-encoded (xn--); an address with letters such as é
+before the @ goes with the SMTPUTF8 MAIL option and UTF-8 headers when the server
+offers SMTPUTF8, and is otherwise refused for that recipient alone (the others in the
+message still get it).
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.policy import SMTP
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 from automations.errors import ConfigError, MailError
+from automations.mail.addresses import ADDRESS_HEADERS, NO_SMTPUTF8, ascii_address, ascii_headers
 from automations.mail.backend import SendResult
 from automations.mail.compose import Outgoing
 from automations.throttle import LIMIT_KEYS, Limits, read_limits
@@ -183,18 +191,31 @@ class SmtpMailer:
             return SendResult("failed", f"{self.config.where}: connection dropped twice: {err}")
 
     def _transaction(self, connection: smtplib.SMTP, message: Outgoing) -> SendResult:
-        sender = parseaddr(message.envelope.sender)[1]
         where = self.config.where
+        wire = _wire(message, connection.has_extn("smtputf8"), where)
+        if isinstance(wire, SendResult):
+            return wire
+        sender, recipients, data, options = wire
+        # Refused here, before the server saw them: never in an RCPT, never in the data.
+        rejected: dict[str, str] = {a: NO_SMTPUTF8 for a, to in recipients.items() if to is None}
+        if len(rejected) == len(recipients):
+            return SendResult("rejected", f"{where}: {NO_SMTPUTF8}", rejected=rejected)
+        if options and connection.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
+        if not options:
+            # smtplib keeps UTF-8 commands on after an SMTPUTF8 transaction until RSET.
+            connection.command_encoding = "ascii"
         try:
-            code, reply = connection.mail(sender)
+            code, reply = connection.mail(sender, options)
             if code != 250:
                 connection.rset()
                 return _refused(code, f"{where} refused the sender {sender}: {code} {_text(reply)}")
-            rejected: dict[str, str] = {}
             deferred: dict[str, str] = {}
             accepted: list[str] = []
-            for address in message.recipients:
-                code, reply = connection.rcpt(address)
+            for address, to in recipients.items():
+                if to is None:
+                    continue
+                code, reply = connection.rcpt(to)
                 if code in (250, 251):
                     accepted.append(address)
                 elif code >= 500:
@@ -217,11 +238,13 @@ class SmtpMailer:
                 )
         except (smtplib.SMTPServerDisconnected, ConnectionError) as err:
             raise _Dropped(str(err)) from None
-        except (smtplib.SMTPException, OSError) as err:
+        except (smtplib.SMTPException, OSError, ValueError) as err:
+            # ValueError covers UnicodeError: a command that could not be encoded. The
+            # data was never sent, so nothing was delivered: a failure, never "uncertain".
             self._discard()
-            return SendResult("failed", f"{where}: {err}")
+            return SendResult("failed", f"{where}: {err}; nothing was delivered")
         try:
-            code, reply = connection.data(_wire_bytes(message))
+            code, reply = connection.data(data)
         except (smtplib.SMTPServerDisconnected, OSError) as err:
             self._discard()
             return SendResult(
@@ -274,15 +297,43 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _wire_bytes(message: Outgoing) -> bytes:
-    """The message as transmitted: every header except Bcc (envelope only)."""
+_Wire = tuple[str, dict[str, str | None], bytes, list[str]]
+
+
+def _wire(message: Outgoing, smtputf8: bool, where: str) -> _Wire | SendResult:
+    """What goes to the server: the envelope sender, each recipient's envelope form (None
+    when this server cannot take it), the data and the MAIL options; or why nothing can go.
+
+    Worked out before the first command, so a problem here never reaches the server.
+    """
+    sender = parseaddr(message.envelope.sender)[1]
     mime = message.mime
     if "Bcc" in mime:
         mime = _copy_without_bcc(mime)
-    return mime.as_bytes(policy=SMTP)
+    shown = [
+        item.addr_spec
+        for name in ADDRESS_HEADERS
+        for item in getattr(mime.get(name), "addresses", ())
+    ]
+    utf8 = smtputf8 and any(ascii_address(a) is None for a in [sender, *message.recipients, *shown])
+    recipients = {
+        address: ascii_address(address) or (address if utf8 else None)
+        for address in message.recipients
+    }
+    envelope_sender = ascii_address(sender) or (sender if utf8 else None)
+    if envelope_sender is None:
+        raise MailError(
+            f"{where}: the sender {sender} has letters such as é before the @ and the server "
+            "does not offer SMTPUTF8; set mail.sender to another address"
+        )
+    try:
+        data = mime.as_bytes(policy=SMTPUTF8) if utf8 else ascii_headers(mime).as_bytes(policy=SMTP)
+    except (ValueError, LookupError) as err:  # UnicodeError is a ValueError
+        return SendResult("failed", f"{where}: the message could not be encoded ({err})")
+    return envelope_sender, recipients, data, ["SMTPUTF8"] if utf8 else []
 
 
-def _copy_without_bcc(mime: Any) -> Any:
+def _copy_without_bcc(mime: EmailMessage) -> EmailMessage:
     stripped = copy.copy(mime)
     del stripped["Bcc"]
     return stripped

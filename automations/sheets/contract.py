@@ -8,6 +8,7 @@ re-locating rows by key just before a write all happen here.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +36,42 @@ def fold(name: str) -> str:
     return " ".join(str(name).split()).casefold()
 
 
+# How alike two headers must be (difflib ratio of their letters and digits) to count as
+# one mistyped for the other: "Opt Out" ~ "Opted Out" (0.86), "Cancel" ~ "Cancelled" (0.8);
+# "Start Date" ~ "Start Time" (0.78) and "Opted In" ~ "Opted Out" (0.67) are not.
+CLOSE_RATIO = 0.8
+# Below this a header is too unlike the missing one to be worth naming as the nearest.
+NEAREST_RATIO = 0.6
+
+
+def squash(name: str) -> str:
+    """Letters and digits only, casefolded: 'Active?' and 'Opted-Out' lose their marks."""
+    return re.sub(r"[\W_]+", "", str(name).casefold())
+
+
+def likeness(found: str, expected: str) -> float:
+    """How alike two headers are, 0 to 1 (1 when they differ only in punctuation)."""
+    a, b = squash(found), squash(expected)
+    if not a or not b:
+        return 0.0
+    return 1.0 if a == b else difflib.SequenceMatcher(None, a, b).ratio()
+
+
 @dataclass(frozen=True)
 class Column:
-    """A column by its default header; required columns must exist, owned ones are ours."""
+    """A column by its default header; required columns must exist, owned ones are ours.
+
+    `controls` marks a column that decides whether someone is mailed (Opted Out, Active,
+    Cancelled): when it is missing but a header close to it is there, the tab is refused
+    rather than read as if nobody opted out. `aliases` are other spellings read as the
+    same column (US and British: Canceled / Cancelled).
+    """
 
     name: str
     required: bool = False
     owned: bool = False
+    controls: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +124,20 @@ class Row:
         return text(self.values.get(column))
 
 
+@dataclass(frozen=True)
+class NearMiss:
+    """A header in the sheet that looks like a known column that is missing."""
+
+    column: str  # the column's default name
+    expected: str  # the header the tool looks for (renamed through config, if so)
+    found: str  # the header as typed in the sheet
+    controls: bool
+
+    def describe(self) -> str:
+        """'found 'Opt Out', expected 'Opted Out'' (for messages)."""
+        return f"found '{self.found}', expected '{self.expected}'"
+
+
 @dataclass
 class Table:
     """The rows of one tab, keyed by the default column names of its spec."""
@@ -106,6 +150,8 @@ class Table:
     sensitive_headers: tuple[str, ...] = ()
     # (row number, column) of cells whose control characters were removed on reading.
     cleaned: tuple[tuple[int, str], ...] = ()
+    # Headers close to a known column that is missing ("did you mean", for `check`).
+    near_misses: tuple[NearMiss, ...] = ()
     # Rows left out because a column the job reads holds a formula whose result was never
     # calculated (the file was last saved by a program that does not calculate): the row
     # and those columns. Such a cell is unknown, not blank, so the row is not planned.
@@ -168,6 +214,16 @@ def find_tab(titles: Sequence[str], wanted: str) -> str | None:
     return next((title for title in titles if fold(title) == folded), None)
 
 
+def _wanted(spec: TabSpec, names: Names) -> dict[str, str]:
+    """Folded header -> default column name, aliases included (the staff name wins)."""
+    wanted: dict[str, str] = {}
+    for column in spec.columns:
+        for alias in column.aliases:
+            wanted.setdefault(fold(alias), column.name)
+    wanted.update({fold(names.header(spec.name, c.name)): c.name for c in spec.columns})
+    return wanted
+
+
 def locate_header(
     grid: Sequence[Sequence[CellValue]], spec: TabSpec, names: Names
 ) -> tuple[int, dict[str, int]]:
@@ -176,7 +232,7 @@ def locate_header(
     Returns (header row index, {column: index}) for the columns present. The header
     row is the first row holding every required header, else the first non-blank row.
     """
-    wanted = {fold(names.header(spec.name, c.name)): c.name for c in spec.columns}
+    wanted = _wanted(spec, names)
     required = {c.name for c in spec.columns if c.required}
     fallback: tuple[int, dict[str, int]] | None = None
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
@@ -192,6 +248,44 @@ def locate_header(
     return fallback or (0, {})
 
 
+def near_misses(
+    header_cells: Sequence[CellValue], spec: TabSpec, names: Names, positions: Mapping[str, int]
+) -> list[NearMiss]:
+    """Headers that look like a missing staff column ('Opt Out' for 'Opted Out').
+
+    Only header cells that match no column are considered, and tool-owned columns are
+    left out (the tool adds those itself).
+    """
+    wanted = _wanted(spec, names)
+    loose = [
+        text(cell)
+        for position, cell in enumerate(header_cells)
+        if text(cell) and position not in positions.values() and fold(text(cell)) not in wanted
+    ]
+    misses = []
+    for column in spec.columns:
+        if column.name in positions or column.owned:
+            continue
+        expected = names.header(spec.name, column.name)
+        spellings = (expected, *column.aliases)
+        scored = [(max(likeness(found, s) for s in spellings), found) for found in loose]
+        best = max(scored, default=(0.0, ""))
+        if best[0] >= CLOSE_RATIO:
+            misses.append(NearMiss(column.name, expected, best[1], column.controls))
+    return misses
+
+
+def _nearest(header_cells: Sequence[CellValue], expected: str, taken: set[int]) -> str | None:
+    """The unmatched header most like `expected`, when it is at all like it."""
+    scored = [
+        (likeness(text(cell), expected), text(cell))
+        for position, cell in enumerate(header_cells)
+        if text(cell) and position not in taken
+    ]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] >= NEAREST_RATIO else None
+
+
 def build_table(
     spreadsheet: str,
     title: str,
@@ -200,23 +294,46 @@ def build_table(
     grid: Sequence[Sequence[CellValue]],
     uncalculated: Collection[tuple[int, int]] = (),
 ) -> Table:
-    """Turn a tab's raw grid into a Table; a missing required column raises SheetError.
+    """Turn a tab's raw grid into a Table.
 
-    `uncalculated` holds the (row, column) grid indexes of formulas with no result yet.
+    Raises SheetError when a required column is missing, or when a column that decides
+    who is mailed is missing while a header close to it is there: reading that tab as if
+    the column were blank could mail people who opted out. `uncalculated` holds the
+    (row, column) grid indexes of formulas with no result yet.
     """
     header_index, positions = locate_header(grid, spec, names)
+    header_row = grid[header_index] if grid else []
     missing = [c.name for c in spec.columns if c.required and c.name not in positions]
     if missing:
-        headers = ", ".join(f"'{names.header(spec.name, m)}'" for m in missing)
+        taken = set(positions.values())
+        parts = []
+        for name in missing:
+            header = names.header(spec.name, name)
+            nearest = _nearest(header_row, header, taken)
+            parts.append(
+                f"'{header}' column" + (f" (nearest header: '{nearest}')" if nearest else "")
+            )
         raise SheetError(
-            f"the header row has no {headers} column; add it (spelling and case do not matter)",
+            f"the header row has no {' and no '.join(parts)}; add "
+            f"{'it' if len(parts) == 1 else 'them'} (case and spacing do not matter, "
+            "spelling does)",
             spreadsheet=spreadsheet,
             tab=title,
             column=names.header(spec.name, missing[0]),
         )
-    header_cells = grid[header_index] if grid else []
+    misses = near_misses(header_row, spec, names, positions)
+    for miss in misses:
+        if miss.controls:
+            raise SheetError(
+                f"{miss.describe()} (that column decides who is mailed: nothing from this "
+                "tab is used until it is fixed); rename the header (case and spacing do not "
+                f'matter) or set [sheets.columns.{spec.name}] "{miss.column}" = "{miss.found}" '
+                "in the config",
+                spreadsheet=spreadsheet,
+                tab=title,
+            )
     sensitive = tuple(
-        text(cell) for cell in header_cells if text(cell) and SENSITIVE_HEADER.search(text(cell))
+        text(cell) for cell in header_row if text(cell) and SENSITIVE_HEADER.search(text(cell))
     )
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
@@ -258,6 +375,7 @@ def build_table(
         frozenset(positions),
         sensitive,
         tuple(cleaned),
+        tuple(misses),
         tuple(held),
     )
 

@@ -1,7 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd) that records messages and misbehaves on request.
 
 Tests can reject chosen recipients (550 for good, 451 for now), drop the connection
-once (before or during DATA), and require a login.
+once (before or during DATA), require a login, and offer SMTPUTF8 or not (aiosmtpd's
+Controller offers it unless told otherwise; without it, non-ASCII commands get a 500).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    mail_options: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> Message:
@@ -68,7 +70,12 @@ class SmtpHandler:
 
     async def handle_DATA(self, server, session, envelope):
         self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.content,
+                list(envelope.mail_options),
+            )
         )
         if self.drop == "data":
             self.drop = None
@@ -132,14 +139,19 @@ class SmtpServer:
     """The running server: host, port, handler; optional login (any user, this password)."""
 
     def __init__(
-        self, password: str | None = None, tls: str | None = None, cert_dir: Path | None = None
+        self,
+        password: str | None = None,
+        tls: str | None = None,
+        cert_dir: Path | None = None,
+        smtputf8: bool = True,
     ) -> None:
-        """tls: None (plain), "starttls" or "implicit" (a self-signed cert in cert_dir)."""
+        """tls: None (plain), "starttls" or "implicit" (a self-signed cert in cert_dir);
+        smtputf8: whether EHLO offers SMTPUTF8 (and non-ASCII addresses are accepted)."""
         self.handler = SmtpHandler()
         self.host = "127.0.0.1"
         self.port = free_port()
         self.password = password
-        kwargs: dict = {}
+        kwargs: dict = {"enable_SMTPUTF8": smtputf8}
         if tls is not None:
             assert cert_dir is not None
             self.ca_file = self_signed_cert(cert_dir, self.host)
