@@ -350,7 +350,8 @@ class WorkbookSpreadsheet:
         return temp
 
     def _save_error(self, err: OSError) -> SheetError:
-        if err.errno in {errno.ENOSPC, errno.EDQUOT}:
+        # EFBIG: a file size limit, which is how tests (and some quotas) fill a disk.
+        if err.errno in {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}:
             reason = f"the disk is full (saving {self.path.name} needs room for a copy of it)"
             reason += "; free some space"
         elif err.errno in {errno.EACCES, errno.EPERM}:
