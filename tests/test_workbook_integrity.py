@@ -4,9 +4,12 @@ one line; saves are on the disk before they count."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import os
+import resource
+import signal
 import sqlite3
 import subprocess
 import time
@@ -294,7 +297,21 @@ def test_a_temporary_copy_left_by_a_killed_save_is_removed_next_run(demo):
     assert records(demo.committee, "Meetings")[0]["Invite Sent"]
 
 
-def test_a_full_disk_is_reported_as_a_full_disk(tmp_path, monkeypatch):
+@contextlib.contextmanager
+def no_room_past(size: int):
+    """Files this process writes cannot grow past `size` bytes (the write fails, EFBIG)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+
+
+@pytest.mark.parametrize("where", ["flush", "write"])
+def test_a_full_disk_is_reported_as_a_full_disk(tmp_path, monkeypatch, where):
     path = excel_workbook(
         tmp_path / "book.xlsx", {"People": [["Employee ID", "Email"], ["1", "a@x.org"]]}
     )
@@ -303,11 +320,15 @@ def test_a_full_disk_is_reported_as_a_full_disk(tmp_path, monkeypatch):
     def full(handle: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    # The disk cannot really be filled here; the flush is where a full disk shows.
-    monkeypatch.setattr(os, "fsync", full)
     book = WorkbookSpreadsheet("people", path, Names())
     with pytest.raises(SheetError) as caught:
-        book.write([status("1", "Sent")], {"People": PEOPLE}, None)
+        if where == "flush":
+            # A full disk can show first when the copy is flushed (delayed allocation).
+            monkeypatch.setattr(os, "fsync", full)
+            book.write([status("1", "Sent")], {"People": PEOPLE}, None)
+        else:
+            with no_room_past(1000):
+                book.write([status("1", "Sent")], {"People": PEOPLE}, None)
     message = str(caught.value)
     assert "the disk is full" in message and "open in another program" not in message
     assert str(path) in message and "statuses will be written next run" in message
