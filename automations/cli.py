@@ -33,9 +33,10 @@ from automations.mail.backend import check_mailer
 from automations.private import explain
 from automations.render import Renderer
 from automations.report import write_report
-from automations.runner import Runner, agreement_ended
+from automations.runner import Runner, agreement_ended, uncalculated_warnings
 from automations.secrets import exposed_secret_files, exposed_state_files
 from automations.sheets.contract import Table
+from automations.sheets.workbook import WorkbookSpreadsheet
 from automations.throttle import DAY, Throttle
 
 log = logging.getLogger("automations")
@@ -440,6 +441,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                     f"'{header}' looks like immigration-status data; remove it from shared "
                     "sheets (the jobs never read it)"
                 )
+            warnings.extend(uncalculated_warnings(spreadsheet.describe(), table))
+        if isinstance(spreadsheet, WorkbookSpreadsheet) and (busy := spreadsheet.in_use()):
+            warnings.append(str(busy))
     try:
         mailer = open_mailer(settings)
         try:

@@ -37,6 +37,10 @@ class SheetError(AutomationError):
         self.spreadsheet, self.tab, self.column = spreadsheet, tab, column
 
 
+class WorkbookInUse(SheetError):
+    """A workbook is open in Excel or LibreOffice: it is not written until it is closed."""
+
+
 class MailError(AutomationError):
     """The mail backend cannot send at all (not a single recipient's rejection)."""
 

@@ -8,6 +8,7 @@ sheet are kept here and written on the next run.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automations.durable import fsync_directory
 from automations.errors import AutomationError, ConfigError
 from automations.plan import AttendeeResponse, History
 from automations.private import explain, private_dir, touch_private
-from automations.sheets.contract import CellWrite, RowRef
+from automations.sheets.contract import CellWrite, RowRef, RunLogEntry
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -89,6 +91,15 @@ MIGRATIONS: tuple[str, ...] = (
         address TEXT NOT NULL,
         reason TEXT NOT NULL,
         PRIMARY KEY (key, address)
+    );
+    """,
+    # 4: Run Log rows that could not reach their spreadsheet (e.g. the workbook was open
+    # in Excel), written before the next run's own row.
+    """
+    CREATE TABLE run_log_backlog (
+        id INTEGER PRIMARY KEY,
+        spreadsheet TEXT NOT NULL,
+        entry TEXT NOT NULL
     );
     """,
 )
@@ -235,10 +246,14 @@ class Ledger:
                 )
                 self._db.path = path  # type: ignore[attr-defined]
                 self._db.execute("PRAGMA journal_mode=WAL")
+                # Every commit is on the disk (the write-ahead log synced) before it returns.
                 self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
             if not read_only:
                 self._probe()
+                # SQLite syncs file contents, not the folder entries of a new database and
+                # its log: sync them once so a power cut cannot lose the files themselves.
+                fsync_directory(path.parent)
         except (sqlite3.Error, LedgerError) as err:
             why = err.why if isinstance(err, LedgerError) else _why(err)
             raise LedgerError(f"cannot open the ledger {path}: {why}", why) from err
@@ -434,6 +449,33 @@ class Ledger:
         """Forget write-backs that reached the sheet."""
         with self._transaction() as db:
             db.executemany("DELETE FROM pending_writes WHERE id = ?", [(i,) for i in ids])
+
+    # -- Run Log rows that did not reach the sheet ----------------------------
+
+    def keep_run_log(self, spreadsheet: str, entry: RunLogEntry) -> None:
+        """Keep a Run Log row its spreadsheet could not take; the next write-back adds it."""
+        data = dataclasses.asdict(entry) | {"when": entry.when.isoformat()}
+        self._db.execute(
+            "INSERT INTO run_log_backlog (spreadsheet, entry) VALUES (?, ?)",
+            (spreadsheet, json.dumps(data)),
+        )
+
+    def run_log_backlog(self, spreadsheet: str) -> list[tuple[int, RunLogEntry]]:
+        """Run Log rows kept for `spreadsheet`, oldest first, with their ids."""
+        rows = self._db.execute(
+            "SELECT id, entry FROM run_log_backlog WHERE spreadsheet = ? ORDER BY id",
+            (spreadsheet,),
+        )
+        kept = []
+        for ident, text in rows:
+            data = json.loads(text)
+            data["when"] = dt.datetime.fromisoformat(data["when"])
+            kept.append((ident, RunLogEntry(**data)))
+        return kept
+
+    def run_log_written(self, ident: int) -> None:
+        """Forget a kept Run Log row once its spreadsheet has it."""
+        self._db.execute("DELETE FROM run_log_backlog WHERE id = ?", (ident,))
 
     # -- runs -----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from automations.alerts import ALERT_JOB, admin_alert
 from automations.cells import mask_addresses, mask_email, text
 from automations.config import Settings
-from automations.errors import AutomationError, MailError, TemplateProblem
+from automations.errors import AutomationError, MailError, TemplateProblem, WorkbookInUse
 from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
@@ -36,7 +36,14 @@ from automations.plan import (
 from automations.private import private_dir, write_private
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
-from automations.sheets.contract import CellWrite, RunLogEntry, Table, TabSpec, key_text
+from automations.sheets.contract import (
+    CellWrite,
+    RowRef,
+    RunLogEntry,
+    Table,
+    TabSpec,
+    key_text,
+)
 from automations.throttle import QUEUED_STATUS, Throttle
 
 log = logging.getLogger("automations")
@@ -44,6 +51,10 @@ MAX_LISTED = 40
 # Statuses are for people: a quoted 50,000-character cell must not fill a column.
 MAX_STATUS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Run Log rows a spreadsheet could not take (open in Excel, unreachable) wait in the ledger;
+# a few are written per run, and only the latest are kept.
+LATE_RUN_LOG_ROWS_PER_RUN = 5
+MAX_LATE_RUN_LOG_ROWS = 100
 
 
 @dataclass
@@ -151,6 +162,7 @@ class Runner:
             resend=resend,
         )
         plan = job.plan(job_input)
+        _hold_uncalculated(plan, tables)
         if now.date() > self.settings.agreement_end:
             plan = after_agreement(plan, self.settings.agreement_end)
         return plan, tables
@@ -540,6 +552,7 @@ class Runner:
             name: {s.name: s for s in specs} for name, specs in job.tabs(self.settings).items()
         }
         entry_summary = result.summary()
+        held: set[str] = set()
         for sheet in tables:
             writes = _last_per_cell(w for w in ordered if w.spreadsheet == sheet)
             run_log = RunLogEntry(
@@ -552,10 +565,19 @@ class Runner:
                 entry_summary,
             )
             try:
+                self._write_run_log_backlog(sheet, specs[sheet])
                 dropped = self.spreadsheet(sheet).write(writes, specs[sheet], run_log)
+            except WorkbookInUse as err:
+                # Not a failure: staff have the file open. Nothing is written to it now.
+                held.add(sheet)
+                result.problems.insert(0, f"write-back: {err}")
+                log.warning("%s: %s", job.name, err)
+                self._keep_run_log(sheet, run_log, f"written by a later run: {err}")
+                continue
             except AutomationError as err:
                 result.error = result.error or f"write-back: {err}"
                 log.error("%s: %s (statuses are kept and written next run)", job.name, err)
+                self._keep_run_log(sheet, run_log, f"written by a later run: {err}")
                 continue
             for write in dropped:
                 where = write.row.key or "(new)"
@@ -569,7 +591,24 @@ class Runner:
             result.written += len(writes) - len(dropped)
             self.ledger.written(p.id for p in pending if p.write.spreadsheet == sheet)
         for content in plan.tabs:
-            self._replace_tab(job, content, result)
+            if content.spreadsheet not in held:
+                self._replace_tab(job, content, result)
+
+    def _write_run_log_backlog(self, sheet: str, specs: Mapping[str, TabSpec]) -> None:
+        """Add the Run Log rows earlier runs could not write, oldest first (a few per run:
+        each is one write of the whole spreadsheet)."""
+        for ident, entry in self.ledger.run_log_backlog(sheet)[:LATE_RUN_LOG_ROWS_PER_RUN]:
+            self.spreadsheet(sheet).write([], specs, entry)
+            self.ledger.run_log_written(ident)
+
+    def _keep_run_log(self, sheet: str, entry: RunLogEntry, why: str) -> None:
+        """Keep a Run Log row for a later write-back to add, saying why it is late."""
+        summary = f"{entry.summary}; {why}" if entry.summary else why
+        kept = self.ledger.run_log_backlog(sheet)
+        for ident, old in kept[: max(0, len(kept) - MAX_LATE_RUN_LOG_ROWS + 1)]:
+            log.warning("Run Log row of %s at %s dropped: too many waiting", old.job, old.when)
+            self.ledger.run_log_written(ident)
+        self.ledger.keep_run_log(sheet, dataclasses.replace(entry, summary=summary[:MAX_STATUS]))
 
     def _replace_tab(self, job: Job, content: TabContent, result: JobResult) -> None:
         """Rewrite one tool-owned tab whole, in one batch (e.g. `MOU Tracker`)."""
@@ -584,6 +623,10 @@ class Runner:
             return
         try:
             replace(content.tab, content.rows)
+        except WorkbookInUse as err:
+            result.problems.insert(0, f"tab '{content.tab}': {err}")
+            log.warning("%s: %s (rewritten on the next run)", job.name, err)
+            return
         except AutomationError as err:
             result.error = result.error or f"tab '{content.tab}': {err}"
             log.error("%s: %s (rewritten on the next run)", job.name, err)
@@ -748,6 +791,68 @@ def _sensitive_columns(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
         for by_tab in tables.values()
         for table in by_tab.values()
         for header in table.sensitive_headers
+    ]
+
+
+UNCALCULATED = (
+    "{columns} {verb} a formula that has not been calculated yet; open the workbook in Excel "
+    "or LibreOffice and save it (this row waits until then)"
+)
+
+
+def _hold_uncalculated(plan: Plan, tables: Mapping[str, Mapping[str, Table]]) -> None:
+    """Rows with an uncalculated formula were left out of the plan: say so in their Status,
+    and hold what is built on whole tabs (alerts, summaries, the tracker tab) until then.
+
+    Actions with messages but no row status are the ones built on whole tabs: a roster
+    alert counted without a member whose Email is unknown would be false.
+    """
+    held = [
+        (sheet, table, row, columns)
+        for sheet, by_tab in tables.items()
+        for table in by_tab.values()
+        for row, columns in table.uncalculated
+    ]
+    if not held:
+        return
+    for sheet, table, row, columns in held:
+        words = " and ".join(columns)
+        problem = UNCALCULATED.format(columns=words, verb="hold" if len(columns) > 1 else "holds")
+        spec = table.spec
+        if spec.key is not None and any(c.name == "Status" and c.owned for c in spec.columns):
+            fingerprint: tuple[tuple[str, str], ...] = ()
+            if not row.text(spec.key):
+                fingerprint = tuple((column, row.text(column)) for column in spec.fingerprint)
+            ref = RowRef(spec.name, row.text(spec.key), fingerprint)
+            plan.writes.append(CellWrite(sheet, ref, "Status", f"Error: {problem}"))
+        plan.problems.append(f"{table.title} row {row.number}: {problem}")
+        plan.skipped += 1
+    waiting = [a for a in plan.actions if a.messages and a.status is None]
+    if waiting or plan.tabs:
+        gone = {id(a) for a in waiting}
+        plan.actions = [a for a in plan.actions if id(a) not in gone]
+        what = [a.description for a in waiting] + [f"the '{t.tab}' tab" for t in plan.tabs]
+        plan.tabs = []
+        plan.problems.append(
+            f"held until those formulas are calculated (they are built on every row): "
+            f"{'; '.join(what)}"
+        )
+
+
+def uncalculated_warnings(spreadsheet: str, table: Table) -> list[str]:
+    """For `check`: one line per tab whose rows wait for formulas to be calculated."""
+    if not table.uncalculated:
+        return []
+    rows = [row.number for row, _ in table.uncalculated]
+    columns = sorted({c for _, found in table.uncalculated for c in found})
+    shown = ", ".join(str(n) for n in rows[:10]) + (" …" if len(rows) > 10 else "")
+    many = len(rows) > 1 or len(columns) > 1
+    return [
+        f"spreadsheet {spreadsheet}, tab '{table.title}': {', '.join(columns)} in "
+        f"{'rows' if len(rows) > 1 else 'row'} {shown} "
+        f"{'are formulas that have' if many else 'is a formula that has'} not been calculated "
+        "yet; open the workbook in Excel or LibreOffice and save it (until then those rows "
+        "are skipped)"
     ]
 
 

@@ -484,6 +484,12 @@ def compute(job: JobInput) -> Figures:
             "date on or before today, a completed word or blank): they count as neither "
             "completed nor owed; the Staff tab's Status names each one"
         )
+    waiting = sum(len(t.uncalculated) for tabs in job.tables.values() for t in tabs.values())
+    if waiting:
+        notes.append(
+            f"{plural(waiting, 'row')} left out: formulas not calculated yet (open the "
+            "workbook in Excel or LibreOffice and save it)"
+        )
     return Figures(
         generated_at=job.now,
         agreement_start=job.settings.agreement_start,

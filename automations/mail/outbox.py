@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from automations.durable import fsync_directory
 from automations.mail.backend import SendResult
 from automations.mail.compose import Outgoing, key_digest
 
@@ -31,6 +32,8 @@ class OutboxMailer:
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temp, target)
+            # The rename is what `confirm` looks for after a crash: make it durable too.
+            fsync_directory(self.folder)
         except OSError as err:
             Path(temp).unlink(missing_ok=True)
             return SendResult("failed", f"cannot write {target}: {err.strerror}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from automations.cells import CellValue, text
@@ -152,6 +152,10 @@ class Table:
     cleaned: tuple[tuple[int, str], ...] = ()
     # Headers close to a known column that is missing ("did you mean", for `check`).
     near_misses: tuple[NearMiss, ...] = ()
+    # Rows left out because a column the job reads holds a formula whose result was never
+    # calculated (the file was last saved by a program that does not calculate): the row
+    # and those columns. Such a cell is unknown, not blank, so the row is not planned.
+    uncalculated: tuple[tuple[Row, tuple[str, ...]], ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -283,13 +287,19 @@ def _nearest(header_cells: Sequence[CellValue], expected: str, taken: set[int]) 
 
 
 def build_table(
-    spreadsheet: str, title: str, spec: TabSpec, names: Names, grid: Sequence[Sequence[CellValue]]
+    spreadsheet: str,
+    title: str,
+    spec: TabSpec,
+    names: Names,
+    grid: Sequence[Sequence[CellValue]],
+    uncalculated: Collection[tuple[int, int]] = (),
 ) -> Table:
     """Turn a tab's raw grid into a Table.
 
     Raises SheetError when a required column is missing, or when a column that decides
     who is mailed is missing while a header close to it is there: reading that tab as if
-    the column were blank could mail people who opted out.
+    the column were blank could mail people who opted out. `uncalculated` holds the
+    (row, column) grid indexes of formulas with no result yet.
     """
     header_index, positions = locate_header(grid, spec, names)
     header_row = grid[header_index] if grid else []
@@ -327,6 +337,13 @@ def build_table(
     )
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
+    held: list[tuple[Row, tuple[str, ...]]] = []
+    unknown = {
+        (row, position): column
+        for row, position in uncalculated
+        for column, at in positions.items()
+        if at == position and not spec.column(column).owned
+    }
     # Only the spec's columns are kept: anything else (including sensitive columns)
     # is never read past the header.
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
@@ -334,6 +351,15 @@ def build_table(
             column: raw[position] if position < len(raw) else None
             for column, position in positions.items()
         }
+        if unknown:
+            waiting = tuple(
+                column
+                for column, position in positions.items()
+                if (offset - 1, position) in unknown
+            )
+            if waiting:
+                held.append((Row(offset, values), waiting))
+                continue
         for column, value in values.items():
             # Control characters (pasted from other systems) never reach mail or statuses.
             if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
@@ -350,6 +376,7 @@ def build_table(
         sensitive,
         tuple(cleaned),
         tuple(misses),
+        tuple(held),
     )
 
 
