@@ -6,12 +6,14 @@ import argparse
 import datetime as dt
 import gc
 import logging
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
+from automations.backups import backup_folder
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.daemon import Daemon
 from automations.demo import create_missing_workbooks, init_demo
@@ -212,11 +214,24 @@ def run_jobs(
         try:
             # A job named on the command line runs "on demand" (the tracker resends then).
             results = [runner.run(job, today, on_demand=on_demand) for job in jobs]
+            rebuilt = runner.report_rebuilds()
+            if rebuilt or any(r.sent for r in results):
+                _back_up(ledger)
         finally:
             runner.mailer.close()
             ledger.close()
     print(runner.mailer.summary())
     return max((r.exit_code for r in results), default=EXIT_OK)
+
+
+def _back_up(ledger: Ledger) -> None:
+    """Back the ledger up after a run that sent something; a failure is logged, not fatal."""
+    try:
+        path = ledger.back_up(dt.datetime.now(dt.UTC))
+    except (OSError, sqlite3.Error) as err:
+        log.error("ledger backup into %s failed: %s", backup_folder(ledger.path), err)
+        return
+    log.info("ledger backed up to %s", path)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:

@@ -26,7 +26,9 @@ from automations.jobs.rows import (
     event_times,
     field,
     identified_rows,
+    known_events,
     message_key,
+    pending_status,
     plural,
     row_ref,
     rows_phrase,
@@ -173,6 +175,9 @@ class Session:
     location: str
     join_link: str
     registration_link: str
+    # Why the Session ID is not in the sheet yet ('' when it is): digests may list the
+    # session, but no reminder (whose calendar UID is made from the ID) goes out until it is.
+    pending: str = ""
 
     def context(self) -> dict[str, Any]:
         """Template variables describing the session."""
@@ -203,7 +208,10 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
         topic = parse_topic(row.text("Topic"))
         return f"PD-{topic.code if topic else 'X'}"
 
-    for row, ref, ident in identified_rows(table, SESSIONS, SHEET, plan, prefix, "session"):
+    known = known_events(job.history, "session")
+    for row, ref, ident, pending in identified_rows(
+        table, SESSIONS, SHEET, plan, prefix, "session", known
+    ):
         try:
             topic = parse_topic(row.text("Topic"))
             if topic is None:
@@ -230,6 +238,7 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
                 row.text("Location"),
                 join,
                 signup,
+                pending,
             )
         )
     sessions.sort(key=lambda s: (s.start, s.id))
@@ -351,7 +360,10 @@ def plan(job: JobInput) -> Plan:
             result.problems.append(f"no upcoming {topic.name} session on the Sessions tab")
     listed_ids = {s["id"] for listed in next_sessions.values() for s in listed}
     for session in sessions:
-        if session.start < job.now:
+        if session.pending:
+            then = "its reminders go out"
+            status = pending_status("Session ID", session.id, session.pending, then)
+        elif session.start < job.now:
             status = "Past session"
         elif session.id in listed_ids:
             status = f"Listed in reminders ({session.topic.code} {session.topic.name})"
@@ -442,7 +454,7 @@ def _session_reminders(
     table = job.table(SHEET, "Registrations")
     if table is None or not opts.session_reminder_days:
         return []
-    by_id = {s.id.casefold(): s for s in upcoming}
+    by_id = {s.id.casefold(): s for s in upcoming if not s.pending}
     by_employee = {p.id.casefold(): p for p in staff}
     by_email = {p.email.casefold(): p for p in staff}
     known = {row.text("Session ID").casefold() for row in job.table(SHEET, "Sessions") or []}
@@ -523,6 +535,11 @@ def _session_reminders(
                     )
                 ],
                 status=StatusCell(SHEET, session.ref),
+                # The ledger knows the session by ID, date and time: a lost ID is found again.
+                state=(
+                    f"session:{session.id}",
+                    {"date": session.start.date().isoformat(), "start": f"{session.start:%H:%M}"},
+                ),
             )
         )
     return actions
