@@ -220,13 +220,15 @@ class Runner:
         planned: Planned,
         today: dt.date | None,
         on_demand: bool,
+        result: JobResult,
         notes: list[str],
     ) -> Planned:
         """Write the IDs given to rows that had none, and plan again once a read shows them.
 
         Until then those rows are not acted on (their plan holds nothing for them): an ID
         that never reaches the sheet could otherwise be derived differently next time and
-        the same meeting or webinar sent again under a new calendar UID.
+        the same meeting or webinar sent again under a new calendar UID. A write that
+        fails is the run's error (its line says so); a row that changed meanwhile a note.
         """
         specs = self._specs(job)
         stored = False
@@ -237,7 +239,7 @@ class Runner:
             try:
                 dropped = self.spreadsheet(sheet).write(writes, specs[sheet], None)
             except AutomationError as err:
-                notes.append(
+                result.error = result.error or (
                     f"{column} {ids} not saved ({err}); nothing is sent for "
                     f"{'that row' if len(writes) == 1 else 'those rows'} until the ID is in "
                     "the sheet"
@@ -324,7 +326,7 @@ class Runner:
             if planned.plan.assigned and dry_run:
                 planned = self._assume_stored(job, planned, today, on_demand)
             elif planned.plan.assigned:
-                planned = self._store_ids(job, planned, today, on_demand, id_notes)
+                planned = self._store_ids(job, planned, today, on_demand, result, id_notes)
         except AutomationError as err:
             result.error = str(err)
             log.error("%s: %s", job.name, err)

@@ -310,3 +310,74 @@ def test_bad_webinar_rows_get_a_status(plan_for):
     assert cell(plan, "W2", "Status").startswith('Error: Language "Elvish" is not a language')
     assert "is not a web link" in cell(plan, "W3", "Status")
     assert [m.key.split("/")[1] for m in batches(plan)] == ["W4"]
+
+
+# -- identity: IDs stored before use, lost IDs recovered, rows that disappear -------------
+
+
+def sent_webinar(ident: str, offset: int = 3, count: int = 3) -> tuple[set[str], dict[str, Any]]:
+    """Ledger records of a webinar whose agenda went to `count` families in one batch."""
+    states = {
+        f"webinar:{ident}": {
+            "date": day_iso(offset),
+            "start": "18:00",
+            "title": f"Webinar {ident}",
+        },
+        f"webinar:{ident}:agenda:1": {
+            "language": "en",
+            "recipients": [f"f{n:03d}@example.org" for n in range(count)],
+        },
+    }
+    return {wa.batch_key(ident, "agenda", 1)}, states
+
+
+def day_iso(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).isoformat()
+
+
+def test_webinar_without_id_gets_one_but_no_agenda_until_it_is_stored(plan_for):
+    plan = plan_for([webinar("")], families(3))
+    ident = (TODAY + dt.timedelta(days=3)).strftime("WB-%Y%m%d")
+    assert [(w.column, w.value) for w in plan.assigned] == [("Webinar ID", ident)]
+    assert plan.messages == []
+    assert cell(plan, ident, "Status") == (
+        f"Webinar ID {ident} assigned; its agenda goes out once it is saved in the sheet"
+    )
+
+
+def test_webinar_that_lost_its_id_gets_it_back_and_no_second_agenda(plan_for):
+    sent, states = sent_webinar("WB-OLD")
+    plan = plan_for([webinar("")], families(3), sent=sent, states=states)
+    assert [w.value for w in plan.assigned] == ["WB-OLD"]
+    assert plan.messages == []
+    assert cell(plan, "WB-OLD", "Status").startswith("Webinar ID WB-OLD recovered from the ledger")
+
+
+def test_agenda_is_sent_under_an_id_the_ledger_remembers_with_its_date_and_time(plan_for):
+    plan = plan_for([webinar()], families(3))
+    assert reserved_states(plan)["webinar:W1"] == {
+        "date": day_iso(3),
+        "start": "18:00",
+        "title": "Webinar W1",
+    }
+    descriptions = [a.description for a in plan.actions]
+    assert descriptions.index("remember webinar W1") < min(
+        i for i, a in enumerate(plan.actions) if a.messages
+    )
+
+
+def test_webinar_whose_row_is_gone_after_its_agenda_alerts_the_owner_once(plan_for):
+    sent, states = sent_webinar("WB-GONE", offset=4)
+    plan = plan_for([webinar()], families(3), sent=sent, states=states, owners=("o@example.org",))
+    (alert,) = batches(plan, "missing_row_alert")
+    assert alert.to == ("o@example.org",)
+    assert alert.key == wa.message_key(wa.NAME, "WB-GONE", "missing-alert", "o@example.org")
+    assert alert.context["sent"] == "the agenda to 3 families"
+    assert alert.context["what"] == 'family webinar "Webinar WB-GONE"'
+    (problem,) = [p for p in plan.problems if "WB-GONE" in p]
+    assert "restore the row or mark it Cancelled" in problem
+    assert not batches(plan, "webinar_cancel")
+    past = plan_for(
+        [webinar()], families(3), sent=sent, states=states, today=TODAY + dt.timedelta(days=5)
+    )
+    assert not batches(past, "missing_row_alert")
