@@ -13,7 +13,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from automations.alerts import ALERT_JOB, admin_alert
-from automations.cells import mask_email, text
+from automations.cells import CellValue, mask_email, text
 from automations.config import Settings
 from automations.errors import AutomationError, MailError, TemplateProblem
 from automations.faults import fault_point
@@ -39,6 +39,7 @@ from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import (
     RUN_LOG_TAB,
     CellWrite,
+    RowRef,
     RunLogEntry,
     Table,
     TabSpec,
@@ -164,9 +165,11 @@ class Runner:
         today: dt.date | None,
         on_demand: bool,
         tables: dict[str, dict[str, Table]] | None = None,
+        history: History | None = None,
     ) -> Planned:
         """Read (unless `tables` are given) and plan; a ledger that knows nothing of the
-        job is first rebuilt from the sheets' sent marks, here only in memory."""
+        job is first rebuilt from the sheets' sent marks, here only in memory. A given
+        `history` (already rebuilt) is planned with as it is."""
         now = self._now(today)
         options = job.options(self.settings)
         if tables is None:
@@ -189,11 +192,12 @@ class Runner:
                 on_demand=on_demand,
             )
 
-        history = self._history(job.name, now)
         rebuilt = None
-        if self.ledger.needs_rebuild(job.name):
-            rebuilt = rebuild_job(job.name, job_input(History()), self._run_log)
-            history = rebuilt.merged(history)
+        if history is None:
+            history = self._history(job.name, now)
+            if self.ledger.needs_rebuild(job.name):
+                rebuilt = rebuild_job(job.name, job_input(History()), self._run_log)
+                history = rebuilt.merged(history)
         return Planned(job.plan(job_input(history)), tables, history, rebuilt)
 
     def _run_log(self, sheet: str) -> Table | None:
@@ -207,10 +211,20 @@ class Runner:
     def _assume_stored(
         self, job: Job, planned: Planned, today: dt.date | None, on_demand: bool
     ) -> Planned:
-        """The plan once the IDs given to rows are stored (for dry runs and previews)."""
-        _apply_ids(planned.tables, planned.plan.assigned)
-        again = self._planned(job, today, on_demand, planned.tables)
-        again.plan.writes[:0] = planned.plan.assigned
+        """The plan once the IDs given to rows are stored, made from the same rows (in
+        memory; `planned.tables` are left as read)."""
+        undo = _apply_ids(planned.tables, planned.plan.assigned)
+        try:
+            again = self._planned(job, today, on_demand, planned.tables, planned.history)
+        finally:
+            # As read again: the ID writes must not look like no-ops at write-back.
+            for values, key, old in undo:
+                values[key] = old
+        # Until the sheet has the IDs, these rows are found by their fingerprint.
+        assigned = planned.plan.assigned
+        refs = {(w.spreadsheet, w.row.tab, key_text(w.row.key)): w.row for w in assigned}
+        again.plan.writes = [*assigned, *_found_by(again.plan.writes, refs)]
+        again.rebuilt = planned.rebuilt
         _keep_problems(planned.plan, again.plan)
         return again
 
@@ -323,10 +337,14 @@ class Runner:
             planned = self._planned(job, today, on_demand)
             if planned.rebuilt is not None:
                 self._rebuilt(job, planned.rebuilt, dry_run)
-            if planned.plan.assigned and dry_run:
-                planned = self._assume_stored(job, planned, today, on_demand)
-            elif planned.plan.assigned:
-                planned = self._store_ids(job, planned, today, on_demand, result, id_notes)
+            if planned.plan.assigned:
+                assumed = self._assume_stored(job, planned, today, on_demand)
+                if dry_run or _sends(assumed.plan) == _sends(planned.plan):
+                    # Nothing would go out under the new IDs this run: they are written
+                    # with the statuses, without a round trip of their own.
+                    planned = assumed
+                else:
+                    planned = self._store_ids(job, planned, today, on_demand, result, id_notes)
         except AutomationError as err:
             result.error = str(err)
             log.error("%s: %s", job.name, err)
@@ -937,8 +955,31 @@ def _current_values(tables: Mapping[str, Mapping[str, Table]]) -> dict[tuple, st
     return values
 
 
-def _apply_ids(tables: Mapping[str, Mapping[str, Table]], writes: Iterable[CellWrite]) -> None:
-    """Put IDs given to blank-ID rows into those rows in memory, found by fingerprint."""
+def _found_by(
+    writes: Iterable[CellWrite], refs: Mapping[tuple[str, str, str], RowRef]
+) -> list[CellWrite]:
+    """`writes` whose row is known by a new ID, pointed at the row's fingerprint too."""
+    result = []
+    for write in writes:
+        ref = refs.get((write.spreadsheet, write.row.tab, key_text(write.row.key)))
+        result.append(dataclasses.replace(write, row=ref) if ref is not None else write)
+    return result
+
+
+def _sends(plan: Plan) -> tuple[frozenset[str], dict[str, Mapping]]:
+    """What a plan would send and record: message keys and entity snapshots."""
+    keys = frozenset(m.key for m in plan.messages)
+    return keys, {a.state[0]: a.state[1] for a in plan.actions if a.state is not None}
+
+
+def _apply_ids(
+    tables: Mapping[str, Mapping[str, Table]], writes: Iterable[CellWrite]
+) -> list[tuple[dict, str, CellValue]]:
+    """Put IDs given to blank-ID rows into those rows in memory, found by fingerprint.
+
+    Returns (row values, key column, value before) of each row changed, to undo it.
+    """
+    changed: list[tuple[dict, str, CellValue]] = []
     for write in writes:
         table = tables.get(write.spreadsheet, {}).get(write.row.tab)
         if table is None or table.spec.key is None:
@@ -951,7 +992,9 @@ def _apply_ids(tables: Mapping[str, Mapping[str, Table]], writes: Iterable[CellW
             and all(row.text(column) == value for column, value in write.row.fingerprint)
         ]
         if len(rows) == 1:
+            changed.append((rows[0].values, key, rows[0].values.get(key)))
             rows[0].values[key] = write.value
+    return changed
 
 
 def _keep_problems(first: Plan, again: Plan) -> None:

@@ -235,3 +235,15 @@ def test_google_write_failure_holds_back_rows_whose_id_is_new(google_demo, sheet
     second = google.runner(out=lambda line: None).run(JOB, TODAY)
     assert second.sent == 8
     assert all(r["Meeting ID"] for r in google.records("committee", "Meetings"))
+
+
+def test_ids_of_rows_with_nothing_to_send_yet_go_with_the_statuses(demo):
+    edit_meeting(demo.committee, 1, Meeting_ID="DEC-MEETING")  # the one due now has its ID
+    run, opened = runner(demo)
+    assert run.run(JOB).sent == 8
+    (only,) = opened["committee"].writes  # one write: statuses, new IDs and the Run Log
+    assert only[0].count("Meeting ID") == 3
+    ids = [r["Meeting ID"] for r in records(demo.committee, "Meetings")]
+    assert ids[0] == "DEC-MEETING" and all(i.startswith("CM-") for i in ids[1:])
+    later = records(demo.committee, "Meetings")[1]["Status"]
+    assert later.startswith("Scheduled: invitations go out on")
