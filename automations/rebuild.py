@@ -287,12 +287,14 @@ def _webinars(job: JobInput, run_log: RunLog, out: Rebuilt) -> None:
 
 def _pd(job: JobInput, run_log: RunLog, out: Rebuilt) -> None:
     opts: pd.PdOptions = job.options
+    table = job.table(pd.SHEET, "Sessions")
+    statuses = {row.text("Session ID").casefold(): row.text("Status") for row in table or ()}
+    if not any(status.startswith("Reminder sent to") for status in statuses.values()):
+        return  # no mark: no need to read 75,000 staff rows a second time
     scratch = Plan()
     sessions = pd.read_sessions(job, scratch, opts.session_minutes)
     staff = pd.read_staff(job, scratch)
     upcoming = [s for s in sessions if s.start >= job.now]
-    table = job.table(pd.SHEET, "Sessions")
-    statuses = {row.text("Session ID").casefold(): row.text("Status") for row in table or ()}
     reminded: list[str] = []
     for action in pd._session_reminders(job, opts, upcoming, staff, scratch):
         assert action.state is not None
