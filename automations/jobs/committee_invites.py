@@ -399,7 +399,7 @@ def plan(job: JobInput) -> Plan:
         note = roster_note if day >= job.today and not meeting.cancelled else ""
         prefix = message_key(NAME, meeting.id)
         if meeting.pending:
-            then = "invitations go out" if state is None else "updates go out"
+            then = "invitations go out" if state is None else "the row is used again"
             status = pending_status("Meeting ID", meeting.id, meeting.pending, then)
             result.writes.append(write(SHEET, meeting.ref, "Status", status))
             continue

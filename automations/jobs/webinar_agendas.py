@@ -421,7 +421,7 @@ def plan(job: JobInput) -> Plan:
     webinars = read_webinars(job, result, opts.webinar_minutes)
     for webinar in webinars:
         if webinar.pending:
-            then = "its agenda goes out" if webinar.start.date() >= job.today else "the row is read"
+            then = "its agenda goes out" if webinar.start.date() >= job.today else "the row is used"
             status = pending_status("Webinar ID", webinar.id, webinar.pending, then)
             result.writes.append(write(SHEET, webinar.ref, "Status", status))
         elif webinar.cancelled:
