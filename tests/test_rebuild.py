@@ -257,3 +257,82 @@ def test_tracker_summary_counts_as_sent_only_when_the_run_log_shows_it_this_mont
     assert not rebuilt(("2026-10-01T07:00:00-07:00", "mou-tracker", 3)).sent
     assert not rebuilt((f"{TODAY.isoformat()}T07:00:00-08:00", "mou-tracker", 0)).sent
     assert not rebuilt((f"{TODAY.isoformat()}T07:00:00-08:00", "committee-invites", 8)).sent
+
+
+def test_meeting_marks_give_back_version_cancellation_reminder_and_partial_sends(demo, job_input):
+    settings = demo.settings
+    day = (TODAY + dt.timedelta(days=10)).strftime("%-m/%-d/%Y")
+    base = {"Date": day, "Start Time": "6 PM", "Invite Sent": "2026-11-01T07:00"}
+    meetings = [
+        {
+            **base,
+            "Meeting ID": "M1",
+            "Invite Version": 3,
+            "Cancelled": "Yes",
+            "Status": "Cancelled: cancellation sent to 2 members",
+        },
+        {
+            **base,
+            "Meeting ID": "M2",
+            "Invite Sent": None,
+            "Status": "Check: 1 of 2 messages may or may not have gone out (a run stopped)",
+        },
+        {
+            **base,
+            "Meeting ID": "M3",
+            "Invite Sent": None,
+            "Status": "Error: 2 of 2 messages not sent (refused); will try again on the next run",
+        },
+        {**base, "Meeting ID": "M4", "Invite Version": 1, "Reminder Sent": "2026-11-29T07:00"},
+        {
+            **base,
+            "Meeting ID": "M5",
+            "Invite Version": 2,
+            "Cancelled": "Yes",
+            "Status": "Invitation sent to 2 members (version 2)",
+        },  # cancelled since: not yet told
+    ]
+    members = [
+        {"Name": "A", "Email": "a@example.org", "Group": "UTLA"},
+        {"Name": "B", "Email": "B@example.org", "Group": "District"},
+    ]
+    tables = {
+        "committee": {
+            "Members": make_table(ci.MEMBERS, members),
+            "Meetings": make_table(ci.MEETINGS, meetings),
+        }
+    }
+    rebuilt = rebuild_job(
+        ci.NAME, job_input(tables, settings=settings, options=ci.options(settings)), lambda s: None
+    )
+    states = {e: (s["sequence"], s["cancelled"]) for e, s in rebuilt.states.items()}
+    assert states == {
+        "meeting:M1": (2, True),
+        "meeting:M2": (0, False),
+        "meeting:M4": (0, False),
+        "meeting:M5": (1, False),
+    }
+    keys = {k.removeprefix("committee-invites/") for k in rebuilt.sent}
+    assert keys == {
+        *(f"M1/cancel/2/{a}" for a in ("a@example.org", "b@example.org")),
+        *(f"M1/request/1/{a}" for a in ("a@example.org", "b@example.org")),
+        *(f"M2/request/0/{a}" for a in ("a@example.org", "b@example.org")),
+        *(f"M4/request/0/{a}" for a in ("a@example.org", "b@example.org")),
+        *(f"M4/reminder/{a}" for a in ("a@example.org", "b@example.org")),
+        *(f"M5/request/1/{a}" for a in ("a@example.org", "b@example.org")),
+    }
+    assert any(
+        line.startswith("Meetings M2: the last run said only some messages went")
+        for line in rebuilt.report
+    )
+    # M5's cancellation still goes out, as version 3, to everyone taken as invited.
+    planned = ci.plan(
+        job_input(
+            tables,
+            settings=settings,
+            options=ci.options(settings),
+            history=rebuilt.merged(History()),
+        )
+    )
+    (cancel,) = [a for a in planned.actions if a.description == "cancellation of meeting M5"]
+    assert {m.invite.sequence for m in cancel.messages} == {2}
