@@ -8,6 +8,7 @@ import datetime as dt
 import errno
 import gc
 import logging
+import sqlite3
 import sys
 import tempfile
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
+from automations.backups import backup_folder
 from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.crashes import crash_line, record_crash
@@ -308,12 +310,25 @@ def run_jobs(
                 results = [
                     runner.run(job, today, on_demand=on_demand, resend=resend) for job in chosen
                 ]
+                rebuilt = runner.report_rebuilds()
+                if rebuilt or any(r.sent for r in results):
+                    _back_up(ledger)
             finally:
                 runner.mailer.close()
         finally:
             ledger.close()
     print(runner.mailer.summary())
     return max((r.exit_code for r in results), default=EXIT_OK)
+
+
+def _back_up(ledger: Ledger) -> None:
+    """Back the ledger up after a run that sent something; a failure is logged, not fatal."""
+    try:
+        path = ledger.back_up(dt.datetime.now(dt.UTC))
+    except (OSError, sqlite3.Error) as err:
+        log.error("ledger backup into %s failed: %s", backup_folder(ledger.path), err)
+        return
+    log.info("ledger backed up to %s", path)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:

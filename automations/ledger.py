@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automations.backups import back_up, restore_steps
 from automations.durable import fsync_directory
 from automations.errors import AutomationError, ConfigError
 from automations.plan import AttendeeResponse, History
@@ -102,7 +103,16 @@ MIGRATIONS: tuple[str, ...] = (
         entry TEXT NOT NULL
     );
     """,
+    # 5: facts about the ledger itself: which jobs were reconciled with the sheets' sent
+    # marks (`reconciled:<job>`), and rebuild reports the admin has not been sent yet.
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
+REBUILT = "rebuilt"  # message_id of sends recorded from the sheets' marks, not by a send
 
 
 @dataclass(frozen=True)
@@ -255,6 +265,12 @@ class Ledger:
                 # its log: sync them once so a power cut cannot lose the files themselves.
                 fsync_directory(path.parent)
         except (sqlite3.Error, LedgerError) as err:
+            cause = err.__cause__ if isinstance(err, LedgerError) else err
+            if isinstance(cause, sqlite3.DatabaseError) and _damaged(cause):
+                raise LedgerError(
+                    f"the ledger {path} is damaged ({cause}); nothing was sent. To recover, "
+                    + restore_steps(path)
+                ) from err
             why = err.why if isinstance(err, LedgerError) else _why(err)
             raise LedgerError(f"cannot open the ledger {path}: {why}", why) from err
 
@@ -386,6 +402,79 @@ class Ledger:
             )
         )
         return History(sent, states, unsettled=unsettled)
+
+    # -- rebuilding from the sheets and backups ---------------------------------
+
+    def needs_rebuild(self, job: str) -> bool:
+        """True when `job` has never been reconciled and the ledger knows nothing of it
+        (a new, deleted or emptied ledger): its sheets' sent marks must be read first."""
+        done = self._db.execute("SELECT 1 FROM meta WHERE key = ?", (f"reconciled:{job}",))
+        if done.fetchone():
+            return False
+        for table in ("sends", "entity_state"):
+            if self._db.execute(f"SELECT 1 FROM {table} WHERE job = ? LIMIT 1", (job,)).fetchone():
+                return False
+        return True
+
+    def record_rebuild(
+        self,
+        job: str,
+        sent: Iterable[str],
+        states: Mapping[str, Mapping[str, Any]],
+        report: Iterable[str],
+        now: dt.datetime,
+    ) -> None:
+        """Atomically record what the sheets show as sent for `job`, and mark it reconciled.
+
+        `report` (lines for the admin; none when nothing was found) waits in the ledger
+        until `rebuild_reports` is sent and cleared.
+        """
+        stamp = now.isoformat()
+        lines = list(report)
+        with self._transaction() as db:
+            # Recipients 0: these are not sends of today, they must not use the daily cap.
+            db.executemany(
+                "INSERT OR IGNORE INTO sends (key, job, message_id, recipients, state, detail,"
+                " created_at, updated_at) VALUES (?, ?, ?, 0, 'sent', ?, ?, ?)",
+                [
+                    (key, job, REBUILT, "rebuilt from the sheet's sent marks", stamp, stamp)
+                    for key in sent
+                ],
+            )
+            db.executemany(
+                "INSERT INTO entity_state (job, entity, data, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (job, entity) DO NOTHING",
+                [
+                    (job, entity, json.dumps(data, sort_keys=True, default=str), stamp)
+                    for entity, data in states.items()
+                ],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (f"reconciled:{job}", stamp),
+            )
+            if lines:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (f"rebuild-report:{job}", json.dumps(lines)),
+                )
+
+    def rebuild_reports(self) -> dict[str, list[str]]:
+        """Rebuild reports not yet sent to the admin, by job."""
+        rows = self._db.execute(
+            "SELECT key, value FROM meta WHERE key LIKE 'rebuild-report:%' ORDER BY key"
+        )
+        return {key.removeprefix("rebuild-report:"): json.loads(value) for key, value in rows}
+
+    def clear_rebuild_reports(self, jobs: Iterable[str]) -> None:
+        """Forget rebuild reports once the admin has them."""
+        self._db.executemany(
+            "DELETE FROM meta WHERE key = ?", [(f"rebuild-report:{job}",) for job in jobs]
+        )
+
+    def back_up(self, now: dt.datetime) -> Path:
+        """An online backup of the ledger into `state_dir/backups` (see automations.backups)."""
+        return back_up(self._db, self.path, now)
 
     # -- completed actions and write-back -------------------------------------
 
@@ -569,6 +658,12 @@ class Ledger:
             if when.tzinfo is not None and when > since:
                 found.append((when, recipients))
         return found
+
+
+def _damaged(err: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is not (or no longer) a sound database."""
+    words = str(err).casefold()
+    return any(w in words for w in ("not a database", "malformed", "corrupt"))
 
 
 def _event(row: tuple) -> EventRecord:

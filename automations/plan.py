@@ -104,6 +104,9 @@ class Plan:
     skipped: int = 0
     # Tool-owned tabs rewritten whole, after the cell writes (never a staff tab).
     tabs: list[TabContent] = field(default_factory=list)
+    # IDs this plan gave to rows that had none (also in `writes`). Their rows are not
+    # acted on yet: the runner writes these first and plans again once they are stored.
+    assigned: list[CellWrite] = field(default_factory=list)
 
     @property
     def messages(self) -> list[Message]:

@@ -13,13 +13,13 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from automations.alerts import ALERT_JOB, admin_alert
-from automations.cells import mask_addresses, mask_email, text
+from automations.cells import CellValue, mask_addresses, mask_email, text
 from automations.config import Settings
 from automations.errors import AutomationError, MailError, TemplateProblem, WorkbookInUse
 from automations.faults import fault_point
 from automations.ical import build_ics
 from automations.jobs import Job
-from automations.jobs.rows import day_words
+from automations.jobs.rows import day_words, plural
 from automations.ledger import Ledger, LedgerError, RunRecord
 from automations.mail.backend import CalendarMailer, EventFailed, Mailer, calendar_of
 from automations.mail.compose import Envelope, Outgoing, compose
@@ -34,14 +34,17 @@ from automations.plan import (
     TabContent,
 )
 from automations.private import private_dir, write_private
+from automations.rebuild import RUN_LOG_SPEC, Rebuilt, rebuild_alert, rebuild_job
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import (
+    RUN_LOG_TAB,
     CellWrite,
     RowRef,
     RunLogEntry,
     Table,
     TabSpec,
+    find_tab,
     key_text,
 )
 from automations.throttle import QUEUED_STATUS, Throttle
@@ -90,6 +93,16 @@ class JobResult:
                 counts += f", queued {self.queued} (daily sending limit reached)"
         first = self.error or (self.problems[0] if self.problems else "")
         return f"{counts}{'; ' + first if first else ''}"
+
+
+@dataclass
+class Planned:
+    """A plan with the tables it was made from, the history it saw, and any rebuild."""
+
+    plan: Plan
+    tables: dict[str, dict[str, Table]]
+    history: History
+    rebuilt: Rebuilt | None = None
 
 
 def describe_recipients(addresses: Iterable[str], limit: int = 3) -> str:
@@ -141,31 +154,143 @@ class Runner:
     def plan(
         self, job: Job, today: dt.date | None, on_demand: bool = False, resend: bool = False
     ) -> tuple[Plan, dict[str, dict[str, Table]]]:
-        """Read the job's tabs (one read per spreadsheet) and return its plan."""
+        """Read the job's tabs (one read per spreadsheet) and return its plan.
+
+        This is the plan as a real run would carry it out (dry runs and previews): IDs
+        it gives to rows are taken as stored, and a new ledger as rebuilt from the sheets.
+        """
+        planned = self._planned(job, today, on_demand, resend)
+        if planned.plan.assigned:
+            planned = self._assume_stored(job, planned, today, on_demand, resend)
+        return planned.plan, planned.tables
+
+    def _planned(
+        self,
+        job: Job,
+        today: dt.date | None,
+        on_demand: bool,
+        resend: bool = False,
+        tables: dict[str, dict[str, Table]] | None = None,
+        history: History | None = None,
+    ) -> Planned:
+        """Read (unless `tables` are given) and plan; a ledger that knows nothing of the
+        job is first rebuilt from the sheets' sent marks, here only in memory. A given
+        `history` (already rebuilt) is planned with as it is."""
         now = self._now(today)
         options = job.options(self.settings)
-        tables: dict[str, dict[str, Table]] = {}
-        for sheet, specs in job.tabs(self.settings).items():
-            tables[sheet] = self.spreadsheet(sheet).read(list(specs))
-        # Write-backs from earlier runs that never reached the sheet count as done.
-        _apply(tables, (p.write for p in self.ledger.pending(job.name)))
-        job_input = JobInput(
-            tables=tables,
-            today=now.date(),
-            now=now,
-            settings=self.settings,
-            options=options,
-            history=self._history(job.name, now),
-            languages=self.renderer.languages,
-            others={name: self.ledger.history(name) for name in job.histories},
-            on_demand=on_demand,
-            resend=resend,
-        )
-        plan = job.plan(job_input)
+        if tables is None:
+            tables = {}
+            for sheet, specs in job.tabs(self.settings).items():
+                tables[sheet] = self.spreadsheet(sheet).read(list(specs))
+            # Write-backs from earlier runs that never reached the sheet count as done.
+            _apply(tables, (p.write for p in self.ledger.pending(job.name)))
+
+        def job_input(history: History) -> JobInput:
+            return JobInput(
+                tables=tables,
+                today=now.date(),
+                now=now,
+                settings=self.settings,
+                options=options,
+                history=history,
+                languages=self.renderer.languages,
+                others={name: self.ledger.history(name) for name in job.histories},
+                on_demand=on_demand,
+                resend=resend,
+            )
+
+        rebuilt = None
+        if history is None:
+            history = self._history(job.name, now)
+            if self.ledger.needs_rebuild(job.name):
+                rebuilt = rebuild_job(job.name, job_input(History()), self._run_log)
+                history = rebuilt.merged(history)
+        plan = job.plan(job_input(history))
         _hold_uncalculated(plan, tables)
         if now.date() > self.settings.agreement_end:
             plan = after_agreement(plan, self.settings.agreement_end)
-        return plan, tables
+        return Planned(plan, tables, history, rebuilt)
+
+    def _run_log(self, sheet: str) -> Table | None:
+        """The Run Log tab of `sheet` (None when it has none), read for a ledger rebuild."""
+        spreadsheet = self.spreadsheet(sheet)
+        titles = getattr(spreadsheet, "titles", None)
+        if titles is not None and find_tab(titles(), RUN_LOG_TAB) is None:
+            return None  # nothing to read: no request spent
+        return spreadsheet.read([RUN_LOG_SPEC]).get(RUN_LOG_SPEC.name)
+
+    def _assume_stored(
+        self,
+        job: Job,
+        planned: Planned,
+        today: dt.date | None,
+        on_demand: bool,
+        resend: bool = False,
+    ) -> Planned:
+        """The plan once the IDs given to rows are stored, made from the same rows (in
+        memory; `planned.tables` are left as read)."""
+        undo = _apply_ids(planned.tables, planned.plan.assigned)
+        try:
+            again = self._planned(job, today, on_demand, resend, planned.tables, planned.history)
+        finally:
+            # As read again: the ID writes must not look like no-ops at write-back.
+            for values, key, old in undo:
+                values[key] = old
+        # Until the sheet has the IDs, these rows are found by their fingerprint.
+        assigned = planned.plan.assigned
+        refs = {(w.spreadsheet, w.row.tab, key_text(w.row.key)): w.row for w in assigned}
+        again.plan.writes = [*assigned, *_found_by(again.plan.writes, refs)]
+        again.rebuilt = planned.rebuilt
+        _keep_problems(planned.plan, again.plan)
+        return again
+
+    def _store_ids(
+        self,
+        job: Job,
+        planned: Planned,
+        today: dt.date | None,
+        on_demand: bool,
+        result: JobResult,
+        notes: list[str],
+        resend: bool = False,
+    ) -> Planned:
+        """Write the IDs given to rows that had none, and plan again once a read shows them.
+
+        Until then those rows are not acted on (their plan holds nothing for them): an ID
+        that never reaches the sheet could otherwise be derived differently next time and
+        the same meeting or webinar sent again under a new calendar UID. A write that
+        fails is the run's error (its line says so); a row that changed meanwhile a note.
+        """
+        specs = self._specs(job)
+        stored = False
+        for sheet in dict.fromkeys(w.spreadsheet for w in planned.plan.assigned):
+            writes = [w for w in planned.plan.assigned if w.spreadsheet == sheet]
+            ids = ", ".join(text(w.value) for w in writes)
+            column = writes[0].column
+            try:
+                dropped = self.spreadsheet(sheet).write(writes, specs[sheet], None)
+            except AutomationError as err:
+                result.error = result.error or (
+                    f"{column} {ids} not saved ({err}); nothing is sent for "
+                    f"{'that row' if len(writes) == 1 else 'those rows'} until the ID is in "
+                    "the sheet"
+                )
+                log.error("%s: new IDs not saved: %s", job.name, err)
+                continue
+            if dropped:
+                notes.append(
+                    f"{column} {', '.join(text(w.value) for w in dropped)} not saved: the row "
+                    "changed while the job ran; it gets its ID on the next run"
+                )
+            stored = stored or len(dropped) < len(writes)
+        if not stored:
+            return planned
+        again = self._planned(job, today, on_demand, resend)
+        _keep_problems(planned.plan, again.plan)
+        return again
+
+    def _specs(self, job: Job) -> dict[str, dict[str, TabSpec]]:
+        return {name: {s.name: s for s in specs} for name, specs in job.tabs(self.settings).items()}
 
     def _history(self, job: str, now: dt.datetime) -> History:
         """The ledger's history, plus attendee responses when the mailer keeps events."""
@@ -228,22 +353,36 @@ class Runner:
         """
         result = JobResult(job.name, dry_run=dry_run)
         started = self._now(today)
+        id_notes: list[str] = []
         try:
-            plan, tables = self.plan(job, today, on_demand, resend)
+            planned = self._planned(job, today, on_demand, resend)
+            if planned.rebuilt is not None:
+                self._rebuilt(job, planned.rebuilt, dry_run)
+            if planned.plan.assigned:
+                assumed = self._assume_stored(job, planned, today, on_demand, resend)
+                if dry_run or _sends(assumed.plan) == _sends(planned.plan):
+                    # Nothing would go out under the new IDs this run: they are written
+                    # with the statuses, without a round trip of their own.
+                    planned = assumed
+                else:
+                    planned = self._store_ids(
+                        job, planned, today, on_demand, result, id_notes, resend
+                    )
         except AutomationError as err:
             result.error = str(err)
             log.error("%s: %s", job.name, err)
             return self._finish(job, result, started, tables={})
+        plan, tables = planned.plan, planned.tables
         result.skipped = plan.skipped
         sensitive = _sensitive_columns(tables)
-        noticed = sensitive + _cleaned_cells(tables) + plan.problems
+        noticed = id_notes + sensitive + _cleaned_cells(tables) + plan.problems
         result.problems.extend(noticed)
         for problem in noticed:
             log.warning("%s: %s", job.name, problem)
         if sensitive and not dry_run:
             self.alert_admin(job.name, "privacy warning", sensitive, once=True)
         if dry_run:
-            self._dry_run(job, plan, result, started)
+            self._dry_run(job, plan, result, started, planned.history)
             return self._finish(job, result, started, tables)
         failure_writes: list[CellWrite] = []
         earlier = {p.id for p in self.ledger.pending(job.name)}
@@ -256,6 +395,50 @@ class Runner:
         fault_point("before-write-back")
         self._write_back(job, plan, tables, failure_writes, result, started, earlier)
         return self._finish(job, result, started, tables)
+
+    def _rebuilt(self, job: Job, rebuilt: Rebuilt, dry_run: bool) -> None:
+        """Record what the sheets show as sent for a job the ledger knew nothing of."""
+        if not rebuilt.sent and not rebuilt.states:
+            if not dry_run:
+                self.ledger.record_rebuild(job.name, (), {}, (), self._now(None))
+            return
+        what = f"{plural(len(rebuilt.sent), 'message')} the sheets mark as sent"
+        if dry_run:
+            self.out(
+                f"[dry run] {job.name}: the ledger knows nothing of this job; a real run first "
+                f"records the {what}, and sends none of them again"
+            )
+            return
+        self.ledger.record_rebuild(
+            job.name, rebuilt.sent, rebuilt.states, rebuilt.report, self._now(None)
+        )
+        self.out(
+            f"{job.name}: ledger rebuilt from the sheets: {what} recorded, none resent; "
+            "the admin is told"
+        )
+        for line in rebuilt.report:
+            log.warning("%s: ledger rebuilt: %s", job.name, line)
+
+    def report_rebuilds(self) -> bool:
+        """Tell the admin, in one email, which jobs' ledger records were rebuilt and from
+        what. True when there was something to tell."""
+        reports = self.ledger.rebuild_reports()
+        if not reports:
+            return False
+        message = rebuild_alert(self.settings, reports, self._now(None), self.ledger.path)
+        if message is None:
+            log.warning("ledger rebuilt from the sheets; no mail.admin to tell")
+            self.ledger.clear_rebuild_reports(reports)
+            return True
+        try:
+            outcome, detail, _ = self._deliver(ALERT_JOB, message, JobResult(ALERT_JOB))
+        except AutomationError as err:
+            outcome, detail = "failed", str(err)
+        if outcome in {"sent", "already"}:
+            self.ledger.clear_rebuild_reports(reports)
+        else:  # kept in the ledger: the next run tries again
+            log.error("could not tell the admin the ledger was rebuilt: %s", detail)
+        return True
 
     def _execute(self, job: str, action: Action, result: JobResult) -> list[CellWrite]:
         """Send an action's messages; on full success keep its write-backs in the ledger."""
@@ -633,9 +816,10 @@ class Runner:
             return
         result.written += 1
 
-    def _dry_run(self, job: Job, plan: Plan, result: JobResult, started: dt.datetime) -> None:
+    def _dry_run(
+        self, job: Job, plan: Plan, result: JobResult, started: dt.datetime, history: History
+    ) -> None:
         """Print what would be sent and written; render every message to prove it works."""
-        history = self.ledger.history(job.name)
         lines: list[str] = []
         for action in plan.actions:
             todo = [m for m in action.messages if not history.was_sent(m.key)]
@@ -718,8 +902,10 @@ class Runner:
 
     def preview(self, job: Job, today: dt.date | None, folder: Path) -> list[Path]:
         """Write every message the job would send as .html, .txt and .eml, plus index.html."""
-        plan, _ = self.plan(job, today)
-        history = self.ledger.history(job.name)
+        planned = self._planned(job, today, False)
+        if planned.plan.assigned:
+            planned = self._assume_stored(job, planned, today, False)
+        plan, history = planned.plan, planned.history
         now = self._now(today)
         # Previews hold whole Bcc lists: 0600 files (in a 0700 folder when it is new).
         private_dir(folder)
@@ -953,6 +1139,53 @@ def _current_values(tables: Mapping[str, Mapping[str, Table]]) -> dict[tuple, st
         for column, value in rows[0].items():
             values[(sheet, tab, key, column)] = text(value)
     return values
+
+
+def _found_by(
+    writes: Iterable[CellWrite], refs: Mapping[tuple[str, str, str], RowRef]
+) -> list[CellWrite]:
+    """`writes` whose row is known by a new ID, pointed at the row's fingerprint too."""
+    result = []
+    for write in writes:
+        ref = refs.get((write.spreadsheet, write.row.tab, key_text(write.row.key)))
+        result.append(dataclasses.replace(write, row=ref) if ref is not None else write)
+    return result
+
+
+def _sends(plan: Plan) -> tuple[frozenset[str], dict[str, Mapping]]:
+    """What a plan would send and record: message keys and entity snapshots."""
+    keys = frozenset(m.key for m in plan.messages)
+    return keys, {a.state[0]: a.state[1] for a in plan.actions if a.state is not None}
+
+
+def _apply_ids(
+    tables: Mapping[str, Mapping[str, Table]], writes: Iterable[CellWrite]
+) -> list[tuple[dict, str, CellValue]]:
+    """Put IDs given to blank-ID rows into those rows in memory, found by fingerprint.
+
+    Returns (row values, key column, value before) of each row changed, to undo it.
+    """
+    changed: list[tuple[dict, str, CellValue]] = []
+    for write in writes:
+        table = tables.get(write.spreadsheet, {}).get(write.row.tab)
+        if table is None or table.spec.key is None:
+            continue
+        key = table.spec.key
+        rows = [
+            row
+            for row in table.rows
+            if not row.text(key)
+            and all(row.text(column) == value for column, value in write.row.fingerprint)
+        ]
+        if len(rows) == 1:
+            changed.append((rows[0].values, key, rows[0].values.get(key)))
+            rows[0].values[key] = write.value
+    return changed
+
+
+def _keep_problems(first: Plan, again: Plan) -> None:
+    """Keep what the first plan noticed (e.g. a recovered ID) in the plan made after it."""
+    again.problems[:0] = [p for p in first.problems if p not in again.problems]
 
 
 def _apply(tables: Mapping[str, Mapping[str, Table]], writes: Iterable[CellWrite]) -> None:

@@ -413,3 +413,102 @@ def test_a_year_far_from_the_agreement_is_a_row_error_not_a_wait(plan_for):
         "(Jul 1, 2025 to Jun 30, 2028); check the year"
     )
     assert plan.skipped == 1
+
+
+# -- identity: IDs stored before use, lost IDs recovered, rows that disappear -------------
+
+
+def test_row_without_id_is_given_one_but_not_invited_until_it_is_stored(plan_for):
+    plan = plan_for([meeting(**{"Meeting ID": ""})])
+    assert [(w.column, w.value) for w in plan.assigned] == [("Meeting ID", "CM-20261210")]
+    assert plan.actions == []
+    assert statuses(plan)["CM-20261210"] == (
+        "Meeting ID CM-20261210 assigned; invitations go out once it is saved in the sheet"
+    )
+
+
+def test_row_that_lost_its_id_gets_the_ledgers_id_back_not_a_new_one(plan_for):
+    # Invited as CM-OLD; the ID cell was emptied (a save from a stale copy).
+    plan = plan_for(
+        [meeting(**{"Meeting ID": ""})],
+        sent=sent_requests(ident="CM-OLD"),
+        states={"meeting:CM-OLD": snapshot()},
+    )
+    assert [w.value for w in plan.assigned] == ["CM-OLD"]
+    assert plan.actions == []  # no second invitation under a new calendar UID
+    assert statuses(plan)["CM-OLD"].startswith("Meeting ID CM-OLD recovered from the ledger")
+    assert any("had lost its Meeting ID; CM-OLD" in p for p in plan.problems)
+
+
+def test_lost_id_is_recovered_only_at_the_same_date_and_start(plan_for):
+    # CM-20261210 was invited for 4:30 PM and its row is gone; a 6 PM meeting that day
+    # is another meeting: a new ID, never the old one (its calendar UID is taken).
+    states = {"meeting:CM-20261210": snapshot(start="16:30")}
+    sent = sent_requests(ident="CM-20261210")
+    plan = plan_for([meeting(**{"Meeting ID": ""})], sent=sent, states=states)
+    assert [w.value for w in plan.assigned] == ["CM-20261210-1800"]
+
+
+def test_blank_id_row_matching_two_lost_meetings_gets_no_id(plan_for):
+    states = {"meeting:CM-A": snapshot(), "meeting:CM-B": snapshot()}
+    plan = plan_for([meeting(**{"Meeting ID": ""})], states=states)
+    assert plan.assigned == []
+    assert not [a for a in plan.actions if "invitation" in a.description]
+    (status,) = statuses(plan).values()
+    assert status.startswith("Error: Meeting ID is blank and 2 meetings already sent")
+    assert "CM-A, CM-B" in status
+
+
+@pytest.mark.parametrize("date", ["Dec 14", "sometime in spring", "2/30/2027"])
+def test_row_whose_date_cannot_be_read_gets_no_id(plan_for, date):
+    plan = plan_for([meeting(**{"Meeting ID": "", "Date": date, "Start Time": "4:30 PM"})])
+    assert not [w for w in plan.writes if w.column == "Meeting ID"]
+    (status,) = statuses(plan).values()
+    assert status.startswith(f'Error: Date "{date}" ')
+    assert plan.actions == [] and plan.skipped == 1
+
+
+def test_invited_meeting_whose_row_is_gone_alerts_the_co_chairs(plan_for):
+    states = {"meeting:M1": snapshot(), "meeting:GONE": snapshot(days=40, sequence=1)}
+    sent = sent_requests() | sent_requests(sequence=1, ident="GONE", emails=EMAILS[:6])
+    plan = plan_for([meeting()], sent=sent, states=states)
+    (alert,) = [a for a in plan.actions if a.description.startswith("missing-row alert")]
+    assert sorted(m.to[0] for m in alert.messages) == [
+        "cochair.district@example.org",
+        "cochair.utla@example.org",
+    ]
+    assert {m.template for m in alert.messages} == {"missing_row_alert"}
+    assert all(m.key.startswith("committee-invites/GONE/missing-alert/") for m in alert.messages)
+    context = alert.messages[0].context
+    assert context["sent"] == "the invitation (version 2) to 6 members"
+    (problem,) = [p for p in plan.problems if "GONE" in p]
+    assert "restore the row or mark it Cancelled" in problem
+    assert not [a for a in plan.actions if a.description.startswith("cancellation")]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [snapshot(days=-3), snapshot(days=40, sequence=1, cancelled=True)],
+    ids=["past", "cancelled"],
+)
+def test_past_or_cancelled_meeting_whose_row_is_gone_is_not_alerted(plan_for, state):
+    plan = plan_for(
+        [meeting()], sent=sent_requests(), states={"meeting:M1": snapshot(), "meeting:GONE": state}
+    )
+    assert not [a for a in plan.actions if "missing-row" in a.description]
+
+
+def test_meeting_back_on_after_its_cancellation_says_so(plan_for):
+    plan = plan_for(
+        [meeting(Cancelled="No")],
+        sent=sent_requests(),
+        states={"meeting:M1": snapshot(sequence=1, cancelled=True)},
+    )
+    (action,) = plan.actions
+    assert {m.template for m in action.messages} == {"committee_reinstated"}
+    assert {(m.invite.method, m.invite.sequence) for m in action.messages} == {("REQUEST", 2)}
+    assert all(m.context["changes"] == [] for m in action.messages)
+    written = {w.column: w.value for w in action.on_success}
+    assert written["Status"] == "Back on: invitation sent again to 8 members (version 3)"
+    assert written["Invite Version"] == 3
+    assert action.state[1]["cancelled"] is False

@@ -365,3 +365,25 @@ def test_sessions_at_a_time_the_clocks_skip_or_repeat_or_far_years_are_row_error
     plan = plan_for([person("E1")], sessions=[*SESSIONS, bad], today=dt.date(2026, 2, 1))
     assert words in cell(plan, "S9", "Status")
     assert cell(plan, "S9", "Status").startswith("Error: ")
+
+
+def test_session_without_a_stored_id_gets_no_reminder_until_it_is_saved(plan_for):
+    ident = (TODAY + dt.timedelta(days=1)).strftime("PD-5a-%Y%m%d")
+    sessions = [session("", "Safe Zones", 1)]
+    # Someone registered under the ID the tool is about to give the session.
+    plan = plan_for([person("E1")], sessions, [{"Session ID": ident, "Employee ID": "E1"}])
+    assert [w.value for w in plan.assigned] == [ident]
+    assert not [m for m in plan.messages if m.template == "pd_session_reminder"]
+    assert cell(plan, ident, "Status") == (
+        f"Session ID {ident} assigned; its reminders go out once it is saved in the sheet"
+    )
+
+
+def test_session_reminder_lets_the_ledger_find_a_lost_session_id(plan_for):
+    sessions = [session("S1", "Safe Zones", 1)]
+    plan = plan_for([person("E1")], sessions, [{"Session ID": "S1", "Employee ID": "E1"}])
+    (action,) = [a for a in plan.actions if a.description.startswith("reminder for PD session")]
+    assert action.state == (
+        "session:S1",
+        {"date": (TODAY + dt.timedelta(days=1)).isoformat(), "start": "15:30"},
+    )

@@ -74,7 +74,7 @@ def test_check_warns_about_loose_files_in_the_state_folder(demo, capsys):
     state = demo.folder / "state"
     (state / "ledger.sqlite3").chmod(0o644)
     backup = state / "backups" / "ledger-2026-11-30.sqlite3"
-    backup.parent.mkdir()
+    backup.parent.mkdir(exist_ok=True)  # the run made its own (private) backup there
     backup.write_bytes(b"")
     backup.chmod(0o640)
     state.chmod(0o755)

@@ -266,7 +266,8 @@ def test_a_reserved_batch_over_the_batch_size_is_cut_unless_its_send_was_started
     (key,) = [m.key for m in batches(first)]
     cut = plan_for([webinar()], families(5), states=states, batch_size=3)
     assert [(m.key == key, len(m.bcc)) for m in batches(cut)] == [(True, 3), (False, 2)]
-    assert set(reserved_states(cut)[next(iter(states))]["recipients"]) == set(batches(cut)[0].bcc)
+    (batch,) = [entity for entity in states if entity.endswith(":agenda:1")]
+    assert set(reserved_states(cut)[batch]["recipients"]) == set(batches(cut)[0].bcc)
     assert sorted(a for m in batches(cut) for a in m.bcc) == sorted(batches(first)[0].bcc)
     assert cell(cut, "W1", "Recipients") == 5
     started = plan_for([webinar()], families(5), states=states, unsettled={key}, batch_size=3)
@@ -388,3 +389,74 @@ def test_webinar_rows_at_skipped_or_repeated_times_or_far_years_are_errors(plan_
     assert batches(plan) == []
     assert cell(plan, "W1", "Status").startswith("Error: ")
     assert words in cell(plan, "W1", "Status")
+
+
+# -- identity: IDs stored before use, lost IDs recovered, rows that disappear -------------
+
+
+def sent_webinar(ident: str, offset: int = 3, count: int = 3) -> tuple[set[str], dict[str, Any]]:
+    """Ledger records of a webinar whose agenda went to `count` families in one batch."""
+    states = {
+        f"webinar:{ident}": {
+            "date": day_iso(offset),
+            "start": "18:00",
+            "title": f"Webinar {ident}",
+        },
+        f"webinar:{ident}:agenda:1": {
+            "language": "en",
+            "recipients": [f"f{n:03d}@example.org" for n in range(count)],
+        },
+    }
+    return {wa.batch_key(ident, "agenda", 1)}, states
+
+
+def day_iso(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).isoformat()
+
+
+def test_webinar_without_id_gets_one_but_no_agenda_until_it_is_stored(plan_for):
+    plan = plan_for([webinar("")], families(3))
+    ident = (TODAY + dt.timedelta(days=3)).strftime("WB-%Y%m%d")
+    assert [(w.column, w.value) for w in plan.assigned] == [("Webinar ID", ident)]
+    assert plan.messages == []
+    assert cell(plan, ident, "Status") == (
+        f"Webinar ID {ident} assigned; its agenda goes out once it is saved in the sheet"
+    )
+
+
+def test_webinar_that_lost_its_id_gets_it_back_and_no_second_agenda(plan_for):
+    sent, states = sent_webinar("WB-OLD")
+    plan = plan_for([webinar("")], families(3), sent=sent, states=states)
+    assert [w.value for w in plan.assigned] == ["WB-OLD"]
+    assert plan.messages == []
+    assert cell(plan, "WB-OLD", "Status").startswith("Webinar ID WB-OLD recovered from the ledger")
+
+
+def test_agenda_is_sent_under_an_id_the_ledger_remembers_with_its_date_and_time(plan_for):
+    plan = plan_for([webinar()], families(3))
+    assert reserved_states(plan)["webinar:W1"] == {
+        "date": day_iso(3),
+        "start": "18:00",
+        "title": "Webinar W1",
+    }
+    descriptions = [a.description for a in plan.actions]
+    assert descriptions.index("remember webinar W1") < min(
+        i for i, a in enumerate(plan.actions) if a.messages
+    )
+
+
+def test_webinar_whose_row_is_gone_after_its_agenda_alerts_the_owner_once(plan_for):
+    sent, states = sent_webinar("WB-GONE", offset=4)
+    plan = plan_for([webinar()], families(3), sent=sent, states=states, owners=("o@example.org",))
+    (alert,) = batches(plan, "missing_row_alert")
+    assert alert.to == ("o@example.org",)
+    assert alert.key == wa.message_key(wa.NAME, "WB-GONE", "missing-alert", "o@example.org")
+    assert alert.context["sent"] == "the agenda to 3 families"
+    assert alert.context["what"] == 'family webinar "Webinar WB-GONE"'
+    (problem,) = [p for p in plan.problems if "WB-GONE" in p]
+    assert "restore the row or mark it Cancelled" in problem
+    assert not batches(plan, "webinar_cancel")
+    past = plan_for(
+        [webinar()], families(3), sent=sent, states=states, today=TODAY + dt.timedelta(days=5)
+    )
+    assert not batches(past, "missing_row_alert")

@@ -32,7 +32,9 @@ from automations.jobs.rows import (
     field,
     identified_rows,
     key_part,
+    known_events,
     message_key,
+    pending_status,
     plural,
     row_ref,
     rows_phrase,
@@ -257,6 +259,8 @@ class Meeting:
     online_link: str
     agenda: str
     cancelled: bool
+    # Why the Meeting ID is not in the sheet yet ('' when it is): not acted on until it is.
+    pending: str = ""
 
     def snapshot(self) -> dict[str, str]:
         """What recipients know about the meeting, to detect changes later."""
@@ -287,7 +291,10 @@ def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
     zone = job.settings.timezone
     window = (job.settings.agreement_start, job.settings.agreement_end)
     meetings: list[Meeting] = []
-    for row, ref, ident in identified_rows(table, MEETINGS, SHEET, plan, "CM", "meeting"):
+    known = known_events(job.history, "meeting")
+    for row, ref, ident, pending in identified_rows(
+        table, MEETINGS, SHEET, plan, "CM", "meeting", known
+    ):
         try:
             start, end = event_times(row, zone, minutes, agreement=window)
             link = field(row, "Online Link", parse_link) if row.text("Online Link") else ""
@@ -307,6 +314,7 @@ def read_meetings(job: JobInput, plan: Plan, minutes: int) -> list[Meeting]:
                 link,
                 row.text("Agenda"),
                 cancelled,
+                pending,
             )
         )
     return meetings
@@ -392,6 +400,11 @@ def plan(job: JobInput) -> Plan:
         status: str | None = None
         note = roster_note if day >= job.today and not meeting.cancelled else ""
         prefix = message_key(NAME, meeting.id)
+        if meeting.pending:
+            then = "invitations go out" if state is None else "the row is used again"
+            status = pending_status("Meeting ID", meeting.id, meeting.pending, then)
+            result.writes.append(write(SHEET, meeting.ref, "Status", status))
+            continue
         if state is None:
             if meeting.cancelled:
                 status = "Cancelled; no invitations were sent"
@@ -421,11 +434,15 @@ def plan(job: JobInput) -> Plan:
                 status = f"Cancelled: cancellation sent to {plural(len(sent_to), 'member')}"
             elif day < job.today:
                 status = None  # a past meeting keeps its last status
+            elif was_cancelled:
+                result.actions.append(
+                    _request_action(
+                        job, meeting, members, sequence + 1, None, note, reinstated=True
+                    )
+                )
             else:
                 snapshot = meeting.snapshot()
-                changed = [f for f in WATCHED if state.get(f) != snapshot[f]] or (
-                    ["date"] if was_cancelled else []
-                )
+                changed = [f for f in WATCHED if state.get(f) != snapshot[f]]
                 if changed:
                     previous = _previous(state, settings.timezone)
                     result.actions.append(
@@ -469,6 +486,7 @@ def plan(job: JobInput) -> Plan:
         if day > settings.agreement_end and state is None:
             result.problems.append(f"meeting {meeting.id} is after the agreement ends")
 
+    result.actions.extend(_missing_rows(job, meetings, alert_to, result))
     if roster.problems:
         result.problems.append(f"roster problem: {'; '.join(roster.problems)}")
         if alert_to:
@@ -491,19 +509,23 @@ def _request_action(
     *,
     first: bool = False,
     only: Sequence[Member] | None = None,
+    reinstated: bool = False,
 ) -> Action:
-    """An invitation (first, to late members) or an update (with what changed)."""
+    """An invitation (first, to late members), an update (with what changed), or the
+    news that a cancelled meeting is back on (`reinstated`)."""
     prefix = message_key(NAME, meeting.id)
     ever = _recipients(job, f"{prefix}/request/")
     targets = list(only if only is not None else members)
     invite = _invite(meeting, sequence, "REQUEST", members, job.settings)
     messages = []
     for member in targets:
-        is_update = change is not None and member.email.casefold() in ever
+        template = "committee_invite"
+        if member.email.casefold() in ever and (change is not None or reinstated):
+            template = "committee_reinstated" if reinstated else "committee_update"
         messages.append(
             Message(
                 key=message_key(NAME, meeting.id, "request", sequence, member.email.casefold()),
-                template="committee_update" if is_update else "committee_invite",
+                template=template,
                 language=member.language,
                 to=(member.email,),
                 context={
@@ -517,7 +539,12 @@ def _request_action(
             )
         )
     total = len(members)
-    if change is not None:
+    if reinstated:
+        status = (
+            f"Back on: invitation sent again to {plural(total, 'member')} (version {sequence + 1})"
+        )
+        description = f"meeting {meeting.id} back on after its cancellation"
+    elif change is not None:
         words = ", ".join(FIELD_WORDS[f] for f in change[0])
         status = (
             f"Update sent to {plural(total, 'member')}: {words} changed (version {sequence + 1})"
@@ -652,6 +679,72 @@ def _roster_alert(job: JobInput, roster: Roster, alert_to: Sequence[str]) -> Act
     )
 
 
+def _missing_rows(
+    job: JobInput, meetings: Sequence[Meeting], alert_to: Sequence[str], result: Plan
+) -> list[Action]:
+    """Alert the co-chairs once about each invited meeting whose row left the Meetings tab.
+
+    Nothing is cancelled automatically: a deleted row may be a slip of the mouse.
+    """
+    table = job.table(SHEET, "Meetings")
+    on_tab = {row.text("Meeting ID").casefold() for row in table or ()}
+    on_tab |= {m.id.casefold() for m in meetings}
+    actions = []
+    for ident, state in sorted(_events(job).items()):
+        day = dt.date.fromisoformat(str(state["date"]))
+        if state.get("cancelled") or day < job.today or ident.casefold() in on_tab:
+            continue
+        prefix = message_key(NAME, ident)
+        sequence = int(state.get("sequence", 0))
+        invited = len(_recipients(job, f"{prefix}/request/{sequence}/"))
+        sent = f"the invitation (version {sequence + 1}) to {plural(invited, 'member')}"
+        reminded = len(_recipients(job, f"{prefix}/reminder/"))
+        if reminded:
+            sent += f", a reminder to {plural(reminded, 'member')}"
+        result.problems.append(
+            f"meeting {ident} on {day.isoformat()} was invited ({sent}) but its row is gone from "
+            "the Meetings tab: restore the row or mark it Cancelled"
+        )
+        if not alert_to:
+            continue
+        start = dt.datetime.combine(
+            day, dt.time.fromisoformat(str(state["start"])), job.settings.timezone
+        )
+        context = {
+            "what": "committee meeting",
+            "id": ident,
+            "start": start,
+            "tab": "Meetings",
+            "column": "Meeting ID",
+            "sent": sent,
+        }
+        actions.append(
+            Action(
+                description=f"missing-row alert for meeting {ident}",
+                messages=[
+                    Message(
+                        key=message_key(NAME, ident, "missing-alert", address.casefold()),
+                        template="missing_row_alert",
+                        language=ENGLISH,
+                        to=(address,),
+                        context=context,
+                    )
+                    for address in alert_to
+                ],
+            )
+        )
+    return actions
+
+
+def _events(job: JobInput) -> dict[str, Mapping[str, Any]]:
+    """Meetings the ledger knows were invited, by ID, with their last snapshot."""
+    return {
+        entity.removeprefix("meeting:"): state
+        for entity, state in job.history.states.items()
+        if entity.startswith("meeting:") and "date" in state
+    }
+
+
 def _quarter_alerts(
     job: JobInput, meetings: Sequence[Meeting], alert_to: Sequence[str], result: Plan
 ) -> list[Action]:
@@ -711,6 +804,15 @@ def samples(settings: Settings, opts: CommitteeOptions) -> list[Message]:
         "committee_update": {**base, "changes": ["start", "location"], "previous": previous},
         "committee_cancel": base,
         "committee_reminder": base,
+        "committee_reinstated": base,
+        "missing_row_alert": {
+            "what": "committee meeting",
+            "id": "CM-20270303",
+            "start": start,
+            "tab": "Meetings",
+            "column": "Meeting ID",
+            "sent": "the invitation (version 2) to 8 members",
+        },
         "committee_roster_alert": {
             "problems": ["2 UTLA members active, 3 needed"],
             "counts": {"District": 3, "UTLA": 2, "Parent": 2},

@@ -36,7 +36,9 @@ from automations.jobs.rows import (
     event_times,
     field,
     identified_rows,
+    known_events,
     message_key,
+    pending_status,
     plural,
     row_ref,
     rows_phrase,
@@ -183,6 +185,9 @@ class Session:
     location: str
     join_link: str
     registration_link: str
+    # Why the Session ID is not in the sheet yet ('' when it is): digests may list the
+    # session, but no reminder (whose calendar UID is made from the ID) goes out until it is.
+    pending: str = ""
 
     def context(self) -> dict[str, Any]:
         """Template variables describing the session."""
@@ -214,7 +219,10 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
         topic = parse_topic(row.text("Topic"))
         return f"PD-{topic.code if topic else 'X'}"
 
-    for row, ref, ident in identified_rows(table, SESSIONS, SHEET, plan, prefix, "session"):
+    known = known_events(job.history, "session")
+    for row, ref, ident, pending in identified_rows(
+        table, SESSIONS, SHEET, plan, prefix, "session", known
+    ):
         try:
             topic = parse_topic(row.text("Topic"))
             if topic is None:
@@ -241,6 +249,7 @@ def read_sessions(job: JobInput, plan: Plan, minutes: int) -> list[Session]:
                 row.text("Location"),
                 join,
                 signup,
+                pending,
             )
         )
     sessions.sort(key=lambda s: (s.start, s.id))
@@ -409,7 +418,10 @@ def plan(job: JobInput) -> Plan:
     listed_ids = {s["id"] for listed in next_sessions.values() for s in listed}
     for session in sessions:
         on = day_words(session.start.date())
-        if session.start < job.now:
+        if session.pending:
+            then = "its reminders go out"
+            status = pending_status("Session ID", session.id, session.pending, then)
+        elif session.start < job.now:
             status = f"Past session ({on})"
         elif session.id in listed_ids:
             status = f"Listed in reminders ({session.topic.code} {session.topic.name}, {on})"
@@ -500,7 +512,7 @@ def _session_reminders(
     table = job.table(SHEET, "Registrations")
     if table is None or not opts.session_reminder_days:
         return []
-    by_id = {s.id.casefold(): s for s in upcoming}
+    by_id = {s.id.casefold(): s for s in upcoming if not s.pending}
     by_employee = {p.id.casefold(): p for p in staff}
     by_email = {p.email.casefold(): p for p in staff}
     known = {row.text("Session ID").casefold() for row in job.table(SHEET, "Sessions") or []}
@@ -581,6 +593,11 @@ def _session_reminders(
                     )
                 ],
                 status=StatusCell(SHEET, session.ref),
+                # The ledger knows the session by ID, date and time: a lost ID is found again.
+                state=(
+                    f"session:{session.id}",
+                    {"date": session.start.date().isoformat(), "start": f"{session.start:%H:%M}"},
+                ),
             )
         )
     return actions

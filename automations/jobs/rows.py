@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import quote, unquote
 
 from automations.cells import CellValueError, parse_date, parse_time
 from automations.languages import ENGLISH, Language, parse_language
-from automations.plan import Plan
+from automations.plan import History, Plan
 from automations.sheets.contract import CellWrite, Row, RowRef, Table, TabSpec
 
 T = TypeVar("T")
@@ -113,21 +113,15 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def derived_id(
-    prefix: str, row: Row, taken: set[str], date: str = "Date", time: str = "Start Time"
-) -> str:
+def derived_id(prefix: str, day: dt.date, start: dt.time, taken: set[str]) -> str:
     """A staff-readable ID from the row's date (and time when the date is taken).
 
     Derived from the row rather than random so a run that stopped before writing it
     picks the same ID again. `taken` holds casefolded IDs already used and is updated.
     """
-    base = f"{prefix}-{row.text(date)}-{row.text(time)}"
-    try:
-        base = f"{prefix}-{parse_date(row[date]):%Y%m%d}"
-        if base.casefold() in taken:
-            base = f"{base}-{parse_time(row[time]):%H%M}"
-    except ValueError:
-        pass
+    base = f"{prefix}-{day:%Y%m%d}"
+    if base.casefold() in taken:
+        base = f"{base}-{start:%H%M}"
     candidate, number = base, 2
     while candidate.casefold() in taken:
         candidate, number = f"{base}-{number}", number + 1
@@ -224,6 +218,26 @@ def event_times(
     return start, end
 
 
+class Identified(NamedTuple):
+    """A row with its ID; `pending` is why the ID is not in the sheet yet ('' when it is)."""
+
+    row: Row
+    ref: RowRef
+    id: str
+    # "assigned" (new) or "recovered" (the ledger's ID for this date and time): either way
+    # the row is not acted on until a read shows the ID stored in the sheet.
+    pending: str = ""
+
+
+def known_events(history: History, kind: str) -> dict[str, tuple[str, str]]:
+    """IDs of events the ledger knows (entity `<kind>:<id>`), with their date and start."""
+    known: dict[str, tuple[str, str]] = {}
+    for entity, state in history.states.items():
+        if entity.startswith(f"{kind}:") and "date" in state and "start" in state:
+            known[entity[len(kind) + 1 :]] = (str(state["date"]), str(state["start"]))
+    return known
+
+
 def identified_rows(
     table: Table,
     spec: TabSpec,
@@ -231,22 +245,60 @@ def identified_rows(
     plan: Plan,
     prefix: str | Callable[[Row], str],
     noun: str,
-) -> Iterator[tuple[Row, RowRef, str]]:
-    """Each row with its ID, filling blank IDs in (derived from the row, written back).
+    known: Mapping[str, tuple[str, str]] | None = None,
+) -> Iterator[Identified]:
+    """Each row with its ID, filling blank IDs in (written back, see Identified.pending).
 
+    A blank ID is the ledger's ID for an event of this tab at the same date and start
+    whose ID is on no row (`known`: ID -> (ISO date, HH:MM)), else one derived from the
+    date; a row whose date or start time cannot be read gets no ID, only its Error.
     Rows sharing an ID get an Error status and are skipped: neither is sent.
     """
     assert spec.key is not None
     column = spec.key
     doubled = duplicates(table, lambda r: r.text(column))
-    taken = {row.text(column).casefold() for row in table if row.text(column)}
+    on_tab = {row.text(column).casefold() for row in table if row.text(column)}
+    known = known or {}
+    # An ID the ledger has used is never given to another event (its UID is taken).
+    taken = on_tab | {ident.casefold() for ident in known}
+    lost: dict[tuple[str, str], list[str]] = {}
+    for ident, when in sorted(known.items()):
+        if ident.casefold() not in on_tab:
+            lost.setdefault(when, []).append(ident)
     for row in table:
         ident = row.text(column)
         ref = row_ref(spec, row)
+        pending = ""
         if not ident:
-            ident = derived_id(prefix if isinstance(prefix, str) else prefix(row), row, taken)
+            try:
+                day = field(row, "Date", parse_date)
+                start = field(row, "Start Time", parse_time)
+            except RowProblem as problem:
+                plan.writes.append(write(sheet, ref, "Status", error_status(problem)))
+                plan.skipped += 1
+                continue
+            matches = lost.get((day.isoformat(), f"{start:%H:%M}"), [])
+            if len(matches) > 1:
+                problem = (
+                    f"{column} is blank and {len(matches)} {noun}s already sent for this date and "
+                    f"time are on no row ({', '.join(matches)}); type the right one into {column}"
+                )
+                plan.writes.append(write(sheet, ref, "Status", error_status(problem)))
+                plan.skipped += 1
+                continue
+            if matches:
+                ident, pending = matches.pop(), "recovered"
+                plan.problems.append(
+                    f"{spec.name} row {row.number} had lost its {column}; {ident} (the {noun} "
+                    "the ledger knows at this date and time) is written back"
+                )
+            else:
+                name = prefix if isinstance(prefix, str) else prefix(row)
+                ident, pending = derived_id(name, day, start, taken), "assigned"
             ref = row_ref(spec, row, ident)
-            plan.writes.append(write(sheet, ref, column, ident))
+            assigned = write(sheet, ref, column, ident)
+            plan.writes.append(assigned)
+            plan.assigned.append(assigned)
         if ident.casefold() in doubled:
             where = rows_phrase(doubled[ident.casefold()])
             problem = (
@@ -255,4 +307,10 @@ def identified_rows(
             plan.writes.append(write(sheet, ref, "Status", error_status(problem)))
             plan.skipped += 1
             continue
-        yield row, ref, ident
+        yield Identified(row, ref, ident, pending)
+
+
+def pending_status(column: str, ident: str, pending: str, then: str) -> str:
+    """The status of a row whose ID is not stored yet: what happens once it is."""
+    how = "recovered from the ledger" if pending == "recovered" else "assigned"
+    return f"{column} {ident} {how}; {then} once it is saved in the sheet"

@@ -29,7 +29,9 @@ from automations.jobs.rows import (
     event_times,
     field,
     identified_rows,
+    known_events,
     message_key,
+    pending_status,
     row_ref,
     rows_phrase,
     write,
@@ -305,6 +307,8 @@ class Webinar:
     sections: Mapping[str, str]
     other_topics: str
     cancelled: bool
+    # Why the Webinar ID is not in the sheet yet ('' when it is): not acted on until it is.
+    pending: str = ""
 
     @property
     def missing(self) -> list[str]:
@@ -356,7 +360,10 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
     zone = job.settings.timezone
     window = (job.settings.agreement_start, job.settings.agreement_end)
     webinars = []
-    for row, ref, ident in identified_rows(table, WEBINARS, SHEET, plan, "WB", "webinar"):
+    known = known_events(job.history, "webinar")
+    for row, ref, ident, pending in identified_rows(
+        table, WEBINARS, SHEET, plan, "WB", "webinar", known
+    ):
         try:
             if not row.text("Title"):
                 raise RowProblem("Title is blank")
@@ -388,6 +395,7 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
                 {key: row.text(column) for column, key in REQUIRED_SECTIONS},
                 row.text("Other Topics"),
                 cancelled,
+                pending,
             )
         )
     return webinars
@@ -550,11 +558,26 @@ def plan(job: JobInput) -> Plan:
     families, opted_out = read_families(job, result)
     webinars = read_webinars(job, result, opts.webinar_minutes)
     for webinar in webinars:
-        if webinar.cancelled:
+        if webinar.pending:
+            then = "its agenda goes out" if webinar.start.date() >= job.today else "the row is used"
+            status = pending_status("Webinar ID", webinar.id, webinar.pending, then)
+            result.writes.append(write(SHEET, webinar.ref, "Status", status))
+        elif webinar.cancelled:
             _plan_cancelled(job, webinar, families, opted_out, result)
         else:
             _plan_webinar(job, webinar, families, result)
+    result.actions.extend(_missing_rows(job, webinars, result))
     return result
+
+
+def identity(webinar: Webinar) -> dict[str, str]:
+    """What the ledger keeps about a webinar whose agenda went out: enough to find its
+    row again if the Webinar ID is lost, and to name it if the row disappears."""
+    return {
+        "date": webinar.start.date().isoformat(),
+        "start": webinar.start.strftime("%H:%M"),
+        "title": webinar.title,
+    }
 
 
 def _plan_webinar(
@@ -612,6 +635,16 @@ def _plan_webinar(
     actions, total = plan_batches(
         job, webinar, "agenda", targets, "webinar_agenda", context, agenda_writes
     )
+    known = identity(webinar)
+    if total and job.history.state(f"webinar:{webinar.id}") != known:
+        # Kept before any batch is sent, so the ID is never reinvented for this webinar.
+        result.actions.append(
+            Action(
+                description=f"remember webinar {webinar.id}",
+                messages=[],
+                state=(f"webinar:{webinar.id}", known),
+            )
+        )
     result.actions.extend(actions)
     if not total:
         language = f" with {webinar.language.name} as their language" if webinar.language else ""
@@ -683,6 +716,64 @@ def _plan_cancelled(
     result.actions.extend(actions)
 
 
+def _missing_rows(job: JobInput, webinars: Sequence[Webinar], result: Plan) -> list[Action]:
+    """Alert the owner once about each webinar whose agenda went out and whose row is gone.
+
+    Nothing is cancelled automatically: a deleted row may be a slip of the mouse.
+    """
+    opts: WebinarOptions = job.options
+    table = job.table(SHEET, "Webinars")
+    on_tab = {row.text("Webinar ID").casefold() for row in table or ()}
+    on_tab |= {w.id.casefold() for w in webinars}
+    actions = []
+    for ident in sorted(known_events(job.history, "webinar")):
+        state = job.history.state(f"webinar:{ident}") or {}
+        day = dt.date.fromisoformat(str(state["date"]))
+        if day < job.today or ident.casefold() in on_tab:
+            continue
+        agenda = sent_recipients(job, ident, "agenda")
+        if not agenda or sent_recipients(job, ident, "cancel"):
+            continue
+        sent = f"the agenda to {_families_word(len(agenda))}"
+        reminded = sent_recipients(job, ident, "reminder")
+        if reminded:
+            sent += f", a reminder to {_families_word(len(reminded))}"
+        title = str(state.get("title", ""))
+        result.problems.append(
+            f"webinar {ident} ({title}) on {day.isoformat()} was sent ({sent}) but its row is "
+            "gone from the Webinars tab: restore the row or mark it Cancelled"
+        )
+        if not opts.owners:
+            continue
+        start = dt.datetime.combine(
+            day, dt.time.fromisoformat(str(state["start"])), job.settings.timezone
+        )
+        context = {
+            "what": f'family webinar "{title}"' if title else "family webinar",
+            "id": ident,
+            "start": start,
+            "tab": "Webinars",
+            "column": "Webinar ID",
+            "sent": sent,
+        }
+        actions.append(
+            Action(
+                description=f"missing-row alert for webinar {ident}",
+                messages=[
+                    Message(
+                        key=message_key(NAME, ident, "missing-alert", owner.casefold()),
+                        template="missing_row_alert",
+                        language=ENGLISH,
+                        to=(owner,),
+                        context=context,
+                    )
+                    for owner in opts.owners
+                ],
+            )
+        )
+    return actions
+
+
 def _coverage_alert(
     job: JobInput, webinar: Webinar, missing: Sequence[str], result: Plan
 ) -> list[Action]:
@@ -733,6 +824,14 @@ def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
         "webinar_reminder": base,
         "webinar_cancel": base,
         "webinar_coverage_alert": {"webinar": webinar, "missing": ["Know Your Rights"]},
+        "missing_row_alert": {
+            "what": f'family webinar "{webinar["title"]}"',
+            "id": webinar["id"],
+            "start": start,
+            "tab": "Webinars",
+            "column": "Webinar ID",
+            "sent": "the agenda to 120 families",
+        },
     }
     return [
         Message(f"sample/{template}", template, ENGLISH, ("sample@example.org",), context)
