@@ -39,6 +39,7 @@ from automations.jobs.rows import (
 from automations.languages import ENGLISH, Language, parse_language
 from automations.plan import Action, JobInput, Message, Plan, StatusCell
 from automations.sheets.contract import CellWrite, Column, Row, RowRef, TabSpec
+from automations.translations import TRANSLATIONS
 
 NAME = "webinar-agendas"
 SHEET = "family"
@@ -224,8 +225,9 @@ def _footers(settings: Settings, reader: Options) -> dict[str, str]:
 
 
 def tabs(settings: Settings) -> Mapping[str, Sequence[TabSpec]]:
-    """The family-engagement spreadsheet's Webinars and Families tabs."""
-    return {SHEET: (WEBINARS, FAMILIES)}
+    """The family-engagement spreadsheet's Webinars and Families tabs, and the optional
+    Translations tab (read in the same request; the runner merges it into rendering)."""
+    return {SHEET: (WEBINARS, FAMILIES, TRANSLATIONS)}
 
 
 # -- families -------------------------------------------------------------------
