@@ -218,16 +218,39 @@ class CatalogError(Exception):
     """A .po file that cannot be read or compiled."""
 
 
-def compile_catalog(po: Path) -> bytes:
-    """The .mo bytes of the .po at `po` (fuzzy and untranslated strings left out)."""
-    from babel.messages.mofile import write_mo
+# A .po line: a keyword and a quoted string, or a continued quoted string. Babel's reader
+# takes an unclosed quote as if it were closed (and drops the last letter): check first.
+_PO_LINE = re.compile(
+    r'^(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*$'
+)
+
+
+def syntax_problems(text: str) -> list[str]:
+    """Lines of a .po that are neither comments, blank, nor keyword "string" lines."""
+    return [
+        f"line {number}: {line.strip()[:60]!r} is not a keyword with a quoted string"
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.startswith("#") and not _PO_LINE.match(line.strip())
+    ]
+
+
+def _read(po: Path) -> Any:
     from babel.messages.pofile import PoFileError, read_po
 
     try:
-        with po.open("rb") as stream:
-            catalog = read_po(stream, abort_invalid=True)
-    except (OSError, PoFileError, ValueError) as err:
+        text = po.read_text(encoding="utf-8")
+        if found := syntax_problems(text):
+            raise CatalogError(f"{po} is not a valid catalog: {found[0]}")
+        return read_po(io.BytesIO(text.encode("utf-8")), abort_invalid=True)
+    except (OSError, UnicodeDecodeError, PoFileError, ValueError) as err:
         raise CatalogError(f"{po} is not a valid catalog: {err}") from None
+
+
+def compile_catalog(po: Path) -> bytes:
+    """The .mo bytes of the .po at `po` (fuzzy and untranslated strings left out)."""
+    from babel.messages.mofile import write_mo
+
+    catalog = _read(po)
     out = io.BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
@@ -419,14 +442,11 @@ def placeholder_problems(msgid: str, plural: str, forms: Iterable[str]) -> list[
 
 def catalog_problems(code: str, locale_dir: Path = LOCALE_DIR) -> list[str]:
     """Syntax, plural-form and placeholder problems of one .po ([] when it is sound)."""
-    from babel.messages.pofile import PoFileError, read_po
-
     po = po_path(code, locale_dir)
     try:
-        with po.open("rb") as stream:
-            catalog = read_po(stream, abort_invalid=True)
-    except (OSError, PoFileError, ValueError) as err:
-        return [f"{po}: not a valid catalog: {err}"]
+        catalog = _read(po)
+    except CatalogError as err:
+        return [str(err)]
     problems = []
     header = po.read_text(encoding="utf-8").split("\nmsgid", 1)[0]
     if not STATUS_LINE.search(header):

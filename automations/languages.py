@@ -210,6 +210,7 @@ def _lookup(folded: str) -> str | None:
 
 
 _FOLDED_ALIASES = {_fold(alias).replace("-", "_"): code for alias, code in _ALIASES.items()}
+_FOLDED_ALIASES.update({code: code for code in _EXTRA_NAMES})  # "mix", "kjb"...
 
 
 def _chinese(folded: str) -> str | None:

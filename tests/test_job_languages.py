@@ -117,3 +117,56 @@ def test_arabic_families_get_the_arabic_batch_when_arabic_is_in_use(demo, job_in
 def test_languages_are_accepted_as_codes_and_names(typed, code):
     language = parse_language(typed)
     assert language is not None and language.code == code
+
+
+def interpreted_plan(demo, job_input, interpretation: str):
+    settings = demo.settings
+    webinar = {
+        "Webinar ID": "W1",
+        "Title": "Ready",
+        "Date": (dt.date(2026, 11, 30) + dt.timedelta(days=3)).isoformat(),
+        "Start Time": "6 PM",
+        "Join Link": "https://example.org/join",
+        "Family Preparedness": "a",
+        "We Are One": "b",
+        "Know Your Rights": "c",
+        "Interpretation": interpretation,
+    }
+    families = [
+        {"Email": "a@example.org", "Language": "Korean"},
+        {"Email": "b@example.org", "Language": "English"},
+        {"Email": "c@example.org", "Language": "Spanish"},
+    ]
+    tables = {
+        "Webinars": make_table(webinar_agendas.WEBINARS, [webinar]),
+        "Families": make_table(webinar_agendas.FAMILIES, families),
+    }
+    renderer = Renderer(TEMPLATES, use=["ko"])
+    plan = webinar_agendas.plan(
+        job_input(
+            {"family": tables},
+            settings=settings,
+            options=webinar_agendas.options(settings),
+            languages=renderer.languages,
+        )
+    )
+    return plan, renderer
+
+
+def test_the_agenda_says_interpretation_is_offered_in_the_interpreted_language(demo, job_input):
+    plan, renderer = interpreted_plan(demo, job_input, "Korean; es")
+    text = {
+        m.language.code: renderer.render(m.template, m.language, m.context).text
+        for m in plan.messages
+    }
+    assert "이 수업은 한국어 통역을 제공합니다." in text["ko"]
+    assert "Esta clase tendrá interpretación al español." in text["es"]
+    # Families of other languages learn which languages are interpreted, named for them.
+    assert "Interpretation will be offered in: Korean, Spanish." in text["en"]
+
+
+def test_an_interpretation_that_is_not_a_language_is_a_row_error(demo, job_input):
+    plan, _ = interpreted_plan(demo, job_input, "Korean, Klingonese")
+    assert not plan.messages
+    status = next(w.value for w in plan.writes if w.row.key == "W1" and w.column == "Status")
+    assert status.startswith('Error: Interpretation "Klingonese" is not a language we recognise')

@@ -67,6 +67,9 @@ WEBINARS = TabSpec(
         Column("Join Link", required=True),
         *(Column(column, required=True) for column, _ in REQUIRED_SECTIONS),
         Column("Other Topics"),
+        # Languages interpreted live ("Spanish, Korean"): each of those batches says so
+        # in its own language, the others list them.
+        Column("Interpretation"),
         Column("Cancelled", controls=True, aliases=("Canceled",)),
         Column("Agenda Sent", owned=True),
         Column("Reminder Sent", owned=True),
@@ -311,6 +314,8 @@ class Webinar:
     cancelled: bool
     # Why the Webinar ID is not in the sheet yet ('' when it is): not acted on until it is.
     pending: str = ""
+    # Codes of the languages interpreted live (the Interpretation column).
+    interpretation: tuple[str, ...] = ()
 
     @property
     def missing(self) -> list[str]:
@@ -345,6 +350,7 @@ class Webinar:
             "join_link": self.join_link,
             "sections": dict(self.sections),
             "other_topics": self.other_topics,
+            "interpretation": list(self.interpretation),
         }
 
     def targets(self, families: Iterable[Family]) -> list[Family]:
@@ -380,6 +386,7 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
                     )
             link = field(row, "Join Link", parse_link)
             cancelled = field(row, "Cancelled", parse_yes_no, default=False)
+            interpretation = read_interpretation(row.text("Interpretation"))
         except RowProblem as problem:
             plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
             plan.skipped += 1
@@ -398,9 +405,26 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
                 row.text("Other Topics"),
                 cancelled,
                 pending,
+                interpretation,
             )
         )
     return webinars
+
+
+def read_interpretation(value: str) -> tuple[str, ...]:
+    """Codes of the languages in an Interpretation cell ("Spanish, Korean"; "es / ko")."""
+    codes: list[str] = []
+    for part in value.replace(";", ",").replace("/", ",").split(","):
+        if not part.strip():
+            continue
+        language = parse_language(part)
+        if language is None:
+            raise RowProblem(
+                f'Interpretation "{part.strip()}" is not a language we recognise (list the '
+                'interpreted languages, e.g. "Spanish, Korean")'
+            )
+        codes.append(language.code)
+    return tuple(dict.fromkeys(codes))
 
 
 # -- Bcc batches --------------------------------------------------------------------
@@ -819,6 +843,7 @@ def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
             "know_your_rights": "What to do if someone knocks on your door.",
         },
         "other_topics": "Questions and answers",
+        "interpretation": ["es", "ko"],
     }
     base = {"webinar": webinar, "help": opts.help_contact, "family": opts.family(ENGLISH)}
     contexts = {
