@@ -225,33 +225,48 @@ class Available(frozenset[str]):
 # -- the render cache key ------------------------------------------------------------
 
 RENDER_CACHE_SIZE = 2048
+# Frozen containers remembered by identity, per renderer (see Renderer.render).
+SHARED_MEMO_SIZE = 4096
 _TAGGED = (int, float, bool)  # 1, 1.0 and True compare equal but render differently
 
 
-def _freeze(value: Any) -> Hashable:
+def _freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> Hashable:
     """A hashable stand-in for a template context; equal only when renders are equal.
 
     Scalars that compare equal across types carry their type; mappings keep their order
-    (templates may iterate over them); datetimes carry their zone and fold (equal
-    instants in two zones render differently). Raises TypeError for values that cannot
-    be compared safely.
+    (templates may iterate over them); datetimes carry their zone (equal instants in two
+    zones render differently). Raises TypeError for values that cannot be compared
+    safely. Containers inside the context are looked up in `memo` by identity first.
     """
     kind = type(value)
+    if kind is dict:
+        return ("m", *[(k, v if type(v) is str else _nested(v, memo)) for k, v in value.items()])
+    if kind is list or kind is tuple:
+        return ("s", *[v if type(v) is str else _nested(v, memo) for v in value])
     if kind is str or value is None:
         return value
-    if kind is dict:
-        return ("m", *[(k, _freeze(v)) for k, v in value.items()])
-    if kind is list or kind is tuple:
-        return ("s", *[_freeze(v) for v in value])
-    if kind in _TAGGED:
-        return (kind, value)
     if kind is dt.datetime or kind is dt.time:
         return (kind, value, value.tzinfo, value.fold)
-    if kind is dt.date:
+    if kind in _TAGGED or kind is dt.date:
         return (kind, value)
     if isinstance(value, Mapping):
-        return ("m", *[(k, _freeze(v)) for k, v in value.items()])
+        return ("m", *[(k, _nested(v, memo)) for k, v in value.items()])
     raise TypeError(f"cannot freeze {kind.__name__}")
+
+
+def _nested(value: Any, memo: dict[int, tuple[Any, Hashable]] | None) -> Hashable:
+    kind = type(value)
+    if memo is None or (kind is not dict and kind is not list):
+        return _freeze(value, memo)
+    found = memo.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    frozen = _freeze(value, memo)
+    if len(memo) >= SHARED_MEMO_SIZE:
+        memo.clear()
+    # The entry holds the object, so its id cannot be reused while the entry lives.
+    memo[id(value)] = (value, frozen)
+    return frozen
 
 
 def _one_line(value: str) -> str:
@@ -291,6 +306,7 @@ class Renderer:
         self.env = new_environment(templates_dir)
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
         self._cache: dict[tuple[str, str, Hashable], Rendered] = {}
+        self._shared: dict[int, tuple[Any, Hashable]] = {}
         self._overrides = Overrides()
         self._translators: dict[str, Translator] = {}
 
@@ -387,7 +403,9 @@ class Renderer:
         Rendering is a pure function of (template, language, context, this run's
         translations), so equal inputs share one result: mass mail (thousands of
         digests with the same topics and sessions) renders and inlines each distinct
-        message once.
+        message once. Contexts are values: planners build each message's context and
+        never change it afterwards, so the dicts and lists many contexts share (a
+        digest's topics and sessions) are frozen into the cache key once, by identity.
         """
         language = self.resolve(language, template)
         name = context.get("name")
@@ -397,7 +415,7 @@ class Renderer:
             shared = self.render(template, language, {**context, "name": NAME_PLACEHOLDER})
             return _personalise(shared, name)
         try:
-            key = (template, language.code, _freeze(context))
+            key = (template, language.code, _freeze(context, self._shared))
         except TypeError:  # something unhashable in the context: render, do not cache
             return self._render(template, language, context)
         cached = self._cache.get(key)
