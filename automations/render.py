@@ -368,9 +368,9 @@ class Renderer:
         return (folder / f"{template}.html").is_file() and (folder / f"{template}.txt").is_file()
 
     def template_names(self) -> list[str]:
-        """Every message template."""
+        """Every message template (not the layout, nor the _partials)."""
         names = (p.stem for p in self.templates_dir.glob("*.txt") if not p.stem.startswith("_"))
-        return sorted(names)
+        return sorted(name for name in names if name != "layout")
 
     def resolve(self, language: Language, template: str) -> Language:
         """The language the message will really be written in (English when it cannot)."""
