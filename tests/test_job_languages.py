@@ -8,7 +8,7 @@ import pytest
 from babel.dates import format_date
 
 from automations import PROJECT_ROOT
-from automations.jobs import pd_reminders, webinar_agendas
+from automations.jobs import mou_tracker, pd_reminders, webinar_agendas
 from automations.languages import ENGLISH, Language, parse_language
 from automations.render import Renderer
 from tests.fixtures.workbooks import make_table
@@ -170,3 +170,11 @@ def test_an_interpretation_that_is_not_a_language_is_a_row_error(demo, job_input
     assert not plan.messages
     status = next(w.value for w in plan.writes if w.row.key == "W1" and w.column == "Status")
     assert status.startswith('Error: Interpretation "Klingonese" is not a language we recognise')
+
+
+def test_language_names_in_a_message_are_in_the_readers_language():
+    context = {**mou_tracker.sample_context(), "name": "Ana"}
+    spanish = Renderer(TEMPLATES).render("mou_summary", SPANISH, context)
+    assert "(inglés, español)" in spanish.text and "inglés, español" in spanish.html
+    english = Renderer(TEMPLATES).render("mou_summary", ENGLISH, context)
+    assert "(English, Spanish)" in english.text
