@@ -38,6 +38,7 @@ _TOP_LEVEL = {
     "smtp",
     "microsoft365",
     "limits",
+    "languages",
 }
 
 
@@ -91,6 +92,8 @@ class Settings:
     mail: MailConfig
     jobs: Mapping[str, JobConfig]
     raw: Mapping[str, Any]
+    # Draft translations the admin chose to send ([languages] use), as language codes.
+    languages_use: tuple[str, ...] = ()
 
     def job(self, name: str) -> JobConfig:
         """The config of job `name` (defaults when it has no section)."""
@@ -302,6 +305,8 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         outbox_dir=resolve(_string(mail_data, "mail.outbox_dir", path, "outbox")),
     )
 
+    languages_use = _languages_use(data, path)
+
     from automations.jobs import registry  # the jobs import this module: import late
 
     known = list(registry())
@@ -351,7 +356,33 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         mail=mail,
         jobs=jobs,
         raw=data,
+        languages_use=languages_use,
     )
+
+
+def _languages_use(data: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+    """[languages] use = ["ko", "Vietnamese", ...]: draft translations to send anyway."""
+    from automations.languages import parse_language
+
+    section = _table(data, "languages", path)
+    _check_keys(section, {"use"}, path, "languages")
+    value = section.get("use", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{_where(path, "languages.use")} must be a list of languages, e.g. ["ko", "vi"]'
+        )
+    codes = []
+    for item in value:
+        language = parse_language(item)
+        if language is None:
+            raise ConfigError(
+                f'{_where(path, "languages.use")}: "{item}" is not a language we recognise; '
+                'write a code or a name, e.g. "ko" or "Korean"'
+            )
+        codes.append(language.code)
+    return tuple(dict.fromkeys(codes))
 
 
 class Options:

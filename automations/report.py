@@ -50,7 +50,7 @@ def gather(
         settings=settings,
         options=job.options(settings),
         history=History(),
-        languages=Renderer(settings.templates_dir).languages,
+        languages=Renderer(settings.templates_dir, use=settings.languages_use).languages,
         others={name: ledger.history(name) for name in job.histories},
     )
 

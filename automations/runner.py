@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
+from automations import translations
 from automations.alerts import ALERT_JOB, admin_alert
 from automations.cells import CellValue, mask_addresses, mask_email, text
 from automations.config import Settings
@@ -184,6 +185,11 @@ class Runner:
                 tables[sheet] = self.spreadsheet(sheet).read(list(specs))
             # Write-backs from earlier runs that never reached the sheet count as done.
             _apply(tables, (p.write for p in self.ledger.pending(job.name)))
+        # -- Translations tab (issue 14): read with the job's tabs, merged over the shipped
+        # catalogs for this job's messages; its Status cells go back with the job's writes.
+        tab = translations.from_tables(tables)
+        self.renderer.use_translations(tab.overrides if tab is not None else None)
+        # -- end Translations tab
 
         def job_input(history: History) -> JobInput:
             return JobInput(
@@ -206,6 +212,9 @@ class Runner:
                 rebuilt = rebuild_job(job.name, job_input(History()), self._run_log)
                 history = rebuilt.merged(history)
         plan = job.plan(job_input(history))
+        if tab is not None:  # Translations tab (issue 14)
+            plan.writes.extend(tab.writes)
+            plan.problems.extend(tab.problems)
         _hold_uncalculated(plan, tables)
         if now.date() > self.settings.agreement_end:
             plan = after_agreement(plan, self.settings.agreement_end)

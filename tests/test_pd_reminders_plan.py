@@ -310,7 +310,7 @@ def test_staff_language_picks_the_digest_language(plan_for):
     plan = plan_for([person("E1", Language="Español"), person("E2", Language="Korean")])
     languages = {m.to[0]: m.language.code for m in digests(plan)}
     assert languages == {"e1@example.org": "es", "e2@example.org": "en"}
-    assert cell(plan, "E2", "Status").endswith("Check: sent in English: no Korean template yet")
+    assert cell(plan, "E2", "Status").endswith("Check: sent in English: no Korean translation yet")
 
 
 @pytest.mark.parametrize(

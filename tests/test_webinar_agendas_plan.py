@@ -136,7 +136,7 @@ def test_webinar_language_targets_only_families_who_speak_it(plan_for):
     assert [(m.bcc, m.language.code) for m in korean] == [(("k@example.org",), "en")]
     assert cell(plan, "W1", "Status") == "Agenda sent to 2 families (Spanish)"
     assert cell(plan, "k@example.org", "Status") == (
-        "Receives mail in English. Check: sent in English: no Korean template yet"
+        "Receives mail in English. Check: sent in English: no Korean translation yet"
     )
 
 

@@ -9,6 +9,7 @@ from email.utils import parseaddr
 from typing import NamedTuple, TypeVar
 from urllib.parse import quote, unquote
 
+from automations.catalogs import LanguageState
 from automations.cells import CellValueError, parse_date, parse_time
 from automations.languages import ENGLISH, Language, parse_language
 from automations.plan import History, Plan
@@ -67,29 +68,48 @@ class LanguageChoice:
     used: Language
     raw: str
 
+    # How far the language is translated and reviewed (see automations.catalogs).
+    state: LanguageState | None = None
+
     @property
     def note(self) -> str:
-        """Plain words for the row status when the wish could not be met ('' when it was)."""
+        """Plain words for the row status: why the wish could not be met, or how much of
+        the language is translated when strings are left in English ('' when all is)."""
         if self.raw and self.wanted is None:
             return f'sent in English: "{self.raw}" is not a language we recognise'
-        if self.wanted is not None and self.wanted.code != self.used.code:
-            return f"sent in English: no {self.wanted.name} template yet"
+        if self.wanted is None:
+            return ""
+        name, state = self.wanted.name, self.state
+        if self.wanted.code != self.used.code:
+            if state is not None and state.problem:
+                return f"sent in English: the {name} translation cannot be read ({state.problem})"
+            if state is not None and (state.shipped or state.tab_strings):
+                return f"sent in English: the {name} translation is a draft not yet reviewed"
+            return f"sent in English: no {name} translation yet"
+        if state is not None and state.missing:
+            strings = "string" if state.missing == 1 else "strings"
+            return f"{name} {state.percent}%: {state.missing} {strings} in English"
         return ""
 
 
 def choose_language(
     raw: str, available: Iterable[str], template: str | None = None
 ) -> LanguageChoice:
-    """Pick the recipient's language when templates exist for it, else English."""
-    del template  # the language folders are complete sets; kept for call-site clarity
+    """Pick the recipient's language when mail can be written in it, else English.
+
+    `available` is the renderer's Available set (its `states` say how complete and
+    reviewed each language is) or plain codes.
+    """
+    del template  # a language's catalog covers every message; kept for call-site clarity
     raw = raw.strip()
     if not raw:
         return LanguageChoice(ENGLISH, ENGLISH, raw)
     wanted = parse_language(raw)
     if wanted is None:
         return LanguageChoice(None, ENGLISH, raw)
-    used = wanted if wanted.code in set(available) else ENGLISH
-    return LanguageChoice(wanted, used, raw)
+    states = getattr(available, "states", {})
+    used = wanted if wanted.code in available else ENGLISH
+    return LanguageChoice(wanted, used, raw, states.get(wanted.code))
 
 
 def duplicates(rows: Iterable[Row], value: Callable[[Row], str]) -> dict[str, list[int]]:

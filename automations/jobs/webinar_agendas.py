@@ -39,6 +39,7 @@ from automations.jobs.rows import (
 from automations.languages import ENGLISH, Language, parse_language
 from automations.plan import Action, JobInput, Message, Plan, StatusCell
 from automations.sheets.contract import CellWrite, Column, Row, RowRef, TabSpec
+from automations.translations import TRANSLATIONS
 
 NAME = "webinar-agendas"
 SHEET = "family"
@@ -66,6 +67,9 @@ WEBINARS = TabSpec(
         Column("Join Link", required=True),
         *(Column(column, required=True) for column, _ in REQUIRED_SECTIONS),
         Column("Other Topics"),
+        # Languages interpreted live ("Spanish, Korean"): each of those batches says so
+        # in its own language, the others list them.
+        Column("Interpretation"),
         Column("Cancelled", controls=True, aliases=("Canceled",)),
         Column("Agenda Sent", owned=True),
         Column("Reminder Sent", owned=True),
@@ -224,8 +228,9 @@ def _footers(settings: Settings, reader: Options) -> dict[str, str]:
 
 
 def tabs(settings: Settings) -> Mapping[str, Sequence[TabSpec]]:
-    """The family-engagement spreadsheet's Webinars and Families tabs."""
-    return {SHEET: (WEBINARS, FAMILIES)}
+    """The family-engagement spreadsheet's Webinars and Families tabs, and the optional
+    Translations tab (read in the same request; the runner merges it into rendering)."""
+    return {SHEET: (WEBINARS, FAMILIES, TRANSLATIONS)}
 
 
 # -- families -------------------------------------------------------------------
@@ -309,6 +314,8 @@ class Webinar:
     cancelled: bool
     # Why the Webinar ID is not in the sheet yet ('' when it is): not acted on until it is.
     pending: str = ""
+    # Codes of the languages interpreted live (the Interpretation column).
+    interpretation: tuple[str, ...] = ()
 
     @property
     def missing(self) -> list[str]:
@@ -343,6 +350,7 @@ class Webinar:
             "join_link": self.join_link,
             "sections": dict(self.sections),
             "other_topics": self.other_topics,
+            "interpretation": list(self.interpretation),
         }
 
     def targets(self, families: Iterable[Family]) -> list[Family]:
@@ -378,6 +386,7 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
                     )
             link = field(row, "Join Link", parse_link)
             cancelled = field(row, "Cancelled", parse_yes_no, default=False)
+            interpretation = read_interpretation(row.text("Interpretation"))
         except RowProblem as problem:
             plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
             plan.skipped += 1
@@ -396,9 +405,26 @@ def read_webinars(job: JobInput, plan: Plan, minutes: int) -> list[Webinar]:
                 row.text("Other Topics"),
                 cancelled,
                 pending,
+                interpretation,
             )
         )
     return webinars
+
+
+def read_interpretation(value: str) -> tuple[str, ...]:
+    """Codes of the languages in an Interpretation cell ("Spanish, Korean"; "es / ko")."""
+    codes: list[str] = []
+    for part in value.replace(";", ",").replace("/", ",").split(","):
+        if not part.strip():
+            continue
+        language = parse_language(part)
+        if language is None:
+            raise RowProblem(
+                f'Interpretation "{part.strip()}" is not a language we recognise (list the '
+                'interpreted languages, e.g. "Spanish, Korean")'
+            )
+        codes.append(language.code)
+    return tuple(dict.fromkeys(codes))
 
 
 # -- Bcc batches --------------------------------------------------------------------
@@ -817,6 +843,7 @@ def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
             "know_your_rights": "What to do if someone knocks on your door.",
         },
         "other_topics": "Questions and answers",
+        "interpretation": ["es", "ko"],
     }
     base = {"webinar": webinar, "help": opts.help_contact, "family": opts.family(ENGLISH)}
     contexts = {

@@ -84,6 +84,9 @@ class TabSpec:
     # Columns that identify a row whose key cell is still blank (IDs filled in by us).
     fingerprint: tuple[str, ...] = ()
     optional: bool = False
+    # Keep the tab's other columns too, under their headers as typed (the Translations
+    # tab has one column per language, whatever staff name them).
+    open_columns: bool = False
 
     def column(self, name: str) -> Column:
         """Return the column spec named `name`."""
@@ -91,6 +94,10 @@ class TabSpec:
             if column.name == name:
                 return column
         raise KeyError(name)
+
+    def owns(self, name: str) -> bool:
+        """True when the tool owns column `name` (never a staff column of an open tab)."""
+        return any(c.name == name and c.owned for c in self.columns)
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,8 @@ class Table:
     # calculated (the file was last saved by a program that does not calculate): the row
     # and those columns. Such a cell is unknown, not blank, so the row is not planned.
     uncalculated: tuple[tuple[Row, tuple[str, ...]], ...] = ()
+    # Headers of the other columns kept by an open tab (TabSpec.open_columns), in order.
+    extra: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -171,6 +180,8 @@ class RowRef:
     tab: str
     key: str
     fingerprint: tuple[tuple[str, str], ...] = ()
+    # When no row has the key: add the row after the tab's last row (not drop the write).
+    new: bool = False
 
 
 @dataclass(frozen=True)
@@ -335,27 +346,33 @@ def build_table(
     sensitive = tuple(
         text(cell) for cell in header_row if text(cell) and SENSITIVE_HEADER.search(text(cell))
     )
+    extra: dict[str, int] = {}
+    if spec.open_columns:
+        taken = set(positions.values())
+        for position, cell in enumerate(header_row):
+            header = " ".join(text(cell).split())
+            if header and position not in taken and header not in sensitive:
+                extra.setdefault(header, position)
+    read = {**positions, **extra}
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
     held: list[tuple[Row, tuple[str, ...]]] = []
     unknown = {
         (row, position): column
         for row, position in uncalculated
-        for column, at in positions.items()
-        if at == position and not spec.column(column).owned
+        for column, at in read.items()
+        if at == position and not spec.owns(column)
     }
-    # Only the spec's columns are kept: anything else (including sensitive columns)
-    # is never read past the header.
+    # Only the spec's columns (and an open tab's other columns) are kept: anything else,
+    # sensitive columns included, is never read past the header.
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
         values = {
             column: raw[position] if position < len(raw) else None
-            for column, position in positions.items()
+            for column, position in read.items()
         }
         if unknown:
             waiting = tuple(
-                column
-                for column, position in positions.items()
-                if (offset - 1, position) in unknown
+                column for column, position in read.items() if (offset - 1, position) in unknown
             )
             if waiting:
                 held.append((Row(offset, values), waiting))
@@ -365,7 +382,7 @@ def build_table(
             if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
                 values[column] = CONTROL_CHARACTERS.sub("", value)
                 cleaned.append((offset, column))
-        if any(text(v) for name, v in values.items() if not spec.column(name).owned):
+        if any(text(v) for name, v in values.items() if not spec.owns(name)):
             rows.append(Row(offset, values))
     return Table(
         spreadsheet,
@@ -377,6 +394,7 @@ def build_table(
         tuple(cleaned),
         tuple(misses),
         tuple(held),
+        tuple(extra),
     )
 
 
@@ -412,7 +430,7 @@ def place_writes(
     next_free = max((i + 1 for i, cell in enumerate(header) if text(cell)), default=0)
     for write in writes:
         if write.column not in positions:
-            if not spec.column(write.column).owned:
+            if not spec.owns(write.column):
                 placement.dropped.append(write)
                 continue
             positions[write.column] = next_free
@@ -444,6 +462,12 @@ def place_writes(
 
         return [i for i in blank_key_rows if matches(i)]
 
+    # Rows added for writes whose key no row has (RowRef.new), after the last used row.
+    added: dict[str, int] = {}
+    last = max(
+        (i for i in range(header_index + 1, len(grid)) if any(text(c) for c in grid[i])),
+        default=header_index,
+    )
     for write in writes:
         if write in placement.dropped:
             continue
@@ -452,6 +476,11 @@ def place_writes(
             targets = fingerprint_rows(write.row.fingerprint)
             if len(targets) > 1:
                 targets = []  # ambiguous: never guess which row
+        if not targets and write.row.new and key_text(write.row.key):
+            index = added.get(key_text(write.row.key))
+            if index is None:
+                index = added[key_text(write.row.key)] = last + 1 + len(added)
+            targets = [index]
         if not targets:
             placement.dropped.append(write)
             continue
