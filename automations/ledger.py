@@ -20,7 +20,7 @@ from typing import Any
 
 from automations.backups import back_up, restore_steps
 from automations.durable import fsync_directory
-from automations.errors import AutomationError, ConfigError
+from automations.errors import ConfigError, LedgerError
 from automations.plan import AttendeeResponse, History
 from automations.private import explain, private_dir, touch_private
 from automations.sheets.contract import CellWrite, RowRef, RunLogEntry
@@ -158,14 +158,6 @@ class RunRecord:
     skipped: int
     failed: int
     summary: str
-
-
-class LedgerError(AutomationError):
-    """The ledger database cannot be opened, written (disk full, read-only) or is damaged."""
-
-    def __init__(self, message: str, why: str = "") -> None:
-        super().__init__(message)
-        self.why = why or message
 
 
 # SQLite errors that come from the host (disk, permissions, another process), not from a
@@ -401,7 +393,7 @@ class Ledger:
                 "SELECT key FROM sends WHERE job = ? AND state IN ('intent', 'uncertain')", (job,)
             )
         )
-        return History(sent, states, unsettled=unsettled)
+        return History(sent, states, unsettled=unsettled, refused=self.refused_addresses(job))
 
     # -- rebuilding from the sheets and backups ---------------------------------
 

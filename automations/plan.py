@@ -11,6 +11,7 @@ from automations.cells import CellValue
 from automations.config import Settings
 from automations.languages import Language
 from automations.sheets.contract import CellWrite, RowRef, Table
+from automations.wording import STANDARD, Wording
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,16 @@ class InviteSpec:
 
 @dataclass(frozen=True)
 class StatusCell:
-    """Where to write a status about one row (used for per-recipient rejections)."""
+    """Where to write a status about one row (used for per-recipient rejections).
+
+    `standing` is a status that outranks what a send does to the row (e.g. an earlier
+    refusal of its address): only an Error replaces it.
+    """
 
     spreadsheet: str
     row: RowRef
     column: str = "Status"
+    standing: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ class Action:
     # The messages all carry one InviteSpec for people who may see each other: a mailer
     # that keeps calendar events (Microsoft 365) may make them one real meeting instead.
     as_event: bool = False
+    # How rows read after this run's sends when not all of them went (or some recipient
+    # was refused): the standard wording unless the planner gives its own.
+    wording: Wording = STANDARD
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,9 @@ class History:
     # Keys whose send was started but whose outcome is unknown (a run stopped, or uncertain):
     # planners whose keys can change between runs plan these same keys again, never new ones.
     unsettled: frozenset[str] = frozenset()
+    # Addresses (casefolded) a mail server refused in this job's mail, with its reason:
+    # their rows keep saying so on later runs.
+    refused: Mapping[str, str] = field(default_factory=dict)
 
     def was_sent(self, key: str) -> bool:
         """True when the message with `key` went out in an earlier run."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,10 +36,12 @@ from automations.jobs import pd_reminders as pd
 from automations.jobs import webinar_agendas as webinars
 from automations.jobs.rows import message_key, plural
 from automations.languages import ENGLISH
+from automations.ledger import Ledger
 from automations.plan import Action, History, JobInput, Message, Plan
 from automations.quarters import quarters
 from automations.sheets.contract import RUN_LOG_HEADERS, RUN_LOG_TAB, Column, Table, TabSpec
 
+log = logging.getLogger("automations")
 RUN_LOG_SPEC = TabSpec(
     RUN_LOG_TAB,
     tuple(Column(name, required=name in {"When", "Job"}) for name in RUN_LOG_HEADERS),
@@ -337,6 +340,34 @@ _BUILDERS: Mapping[str, Callable[[JobInput, RunLog, Rebuilt], None]] = {
     pd.NAME: _pd,
     tracker.NAME: _tracker,
 }
+
+
+def record_rebuilt(
+    ledger: Ledger,
+    job: str,
+    rebuilt: Rebuilt,
+    now: dt.datetime,
+    out: Callable[[str], None],
+    *,
+    dry_run: bool = False,
+) -> None:
+    """Record what the sheets show as sent for a job the ledger knew nothing of (a step
+    of the run, before anything is sent); a dry run only says what it would record."""
+    if not rebuilt.sent and not rebuilt.states:
+        if not dry_run:
+            ledger.record_rebuild(job, (), {}, (), now)
+        return
+    what = f"{plural(len(rebuilt.sent), 'message')} the sheets mark as sent"
+    if dry_run:
+        out(
+            f"[dry run] {job}: the ledger knows nothing of this job; a real run first "
+            f"records the {what}, and sends none of them again"
+        )
+        return
+    ledger.record_rebuild(job, rebuilt.sent, rebuilt.states, rebuilt.report, now)
+    out(f"{job}: ledger rebuilt from the sheets: {what} recorded, none resent; the admin is told")
+    for line in rebuilt.report:
+        log.warning("%s: ledger rebuilt: %s", job, line)
 
 
 # -- the admin's email ----------------------------------------------------------------------------

@@ -38,6 +38,8 @@ from automations.jobs.rows import (
     plural,
     row_ref,
     rows_phrase,
+    standing_refusal,
+    unless_refused,
     write,
 )
 from automations.languages import ENGLISH, Language
@@ -148,10 +150,14 @@ class Member:
     language: Language
     # The member's row, so a mail server's refusal of this address lands on it.
     ref: RowRef | None = dataclasses.field(default=None, compare=False)
+    # The row's status since a server refused this address ('' when none did).
+    refused: str = dataclasses.field(default="", compare=False)
 
     def rows(self) -> dict[str, StatusCell]:
         """Where a refusal of this member's address is written."""
-        return {self.email: StatusCell(SHEET, self.ref)} if self.ref is not None else {}
+        if self.ref is None:
+            return {}
+        return {self.email: StatusCell(SHEET, self.ref, standing=self.refused)}
 
 
 def _group(value: str, column: str, allowed: Sequence[str]) -> str:
@@ -188,8 +194,11 @@ def read_members(job: JobInput, plan: Plan) -> list[Member]:
             plan.writes.append(write(SHEET, ref, "Status", error_status(problem)))
             plan.skipped += 1
             continue
+        standing = standing_refusal(job.history, ref)
         if not active:
-            plan.writes.append(write(SHEET, ref, "Status", "Inactive: not invited"))
+            plan.writes.append(
+                write(SHEET, ref, "Status", unless_refused("Inactive: not invited", standing))
+            )
             continue
         language = choose_language(row.text("Language"), job.languages)
         if language.note:
@@ -200,11 +209,13 @@ def read_members(job: JobInput, plan: Plan) -> list[Member]:
         status = f"Active: invitations in {language.used.name}"
         if notes:
             status = f"{status}. Check: {'; '.join(notes)}"
-        plan.writes.append(write(SHEET, ref, "Status", status))
+        plan.writes.append(write(SHEET, ref, "Status", unless_refused(status, standing)))
         if key in seen:
             continue
         seen.add(key)
-        members.append(Member(row.text("Name"), email, group, appointed, language.used, ref))
+        members.append(
+            Member(row.text("Name"), email, group, appointed, language.used, ref, standing)
+        )
     return members
 
 

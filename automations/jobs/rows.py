@@ -10,9 +10,11 @@ from typing import NamedTuple, TypeVar
 from urllib.parse import quote, unquote
 
 from automations.cells import CellValueError, parse_date, parse_time
+from automations.errors import RowProblem
 from automations.languages import ENGLISH, Language, parse_language
 from automations.plan import History, Plan
-from automations.sheets.contract import CellWrite, Row, RowRef, Table, TabSpec
+from automations.sheets.contract import CellWrite, Row, RowRef, Table, TabSpec, key_text
+from automations.wording import refused_status
 
 T = TypeVar("T")
 
@@ -42,16 +44,23 @@ def write(sheet: str, ref: RowRef, column: str, value: str | int | float | None)
     return CellWrite(sheet, ref, column, value)
 
 
-class RowProblem(Exception):
-    """A row cannot be used; the message becomes its Status."""
-
-
 def field(row: Row, column: str, parse: Callable[..., T], **kwargs: object) -> T:
     """Parse one cell, turning a parse error into a RowProblem that names the column."""
     try:
         return parse(row[column], **kwargs)
     except CellValueError as err:
         raise RowProblem(f"{column} {err}") from None
+
+
+def standing_refusal(history: History, ref: RowRef) -> str:
+    """The status a row keeps once a mail server refused its address ('' if none did)."""
+    reason = history.refused.get(key_text(ref.key))
+    return refused_status(ref.key, reason) if reason else ""
+
+
+def unless_refused(status: str, standing: str) -> str:
+    """`status`, or the row's standing refusal instead unless `status` is an Error."""
+    return standing if standing and not status.startswith("Error") else status
 
 
 def error_status(problem: object) -> str:

@@ -34,6 +34,8 @@ from automations.jobs.rows import (
     pending_status,
     row_ref,
     rows_phrase,
+    standing_refusal,
+    unless_refused,
     write,
 )
 from automations.languages import ENGLISH, Language, parse_language
@@ -239,6 +241,12 @@ class Family:
     email: str
     wanted: Language | None
     language: Language
+    # The row's status since a server refused this address ('' when none did).
+    refused: str = ""
+
+    def rows(self) -> dict[str, StatusCell]:
+        """Where what happens to this family's mail is written."""
+        return {self.email: StatusCell(SHEET, self.ref, standing=self.refused)}
 
     @property
     def address(self) -> str:
@@ -271,11 +279,12 @@ def read_families(job: JobInput, plan: Plan) -> tuple[list[Family], set[str]]:
         if first.text("Email").casefold() in doubled or len(rows) > 1:
             numbers = doubled.get(first.text("Email").casefold(), [r.number for r in rows])
             notes.append(f"the same email is on {rows_phrase(numbers)}; mailed once")
+        standing = standing_refusal(job.history, ref)
         # One opt-out on any of the rows wins: never mail someone who asked not to be.
         if any(parse_yes_no(r["Opted Out"], default=False) for r in rows):
             opted_out.add(address)
             status = "Opted out: never mailed"
-            plan.writes.append(write(SHEET, ref, "Status", status))
+            plan.writes.append(write(SHEET, ref, "Status", unless_refused(status, standing)))
             continue
         choice = choose_language(first.text("Language"), job.languages)
         if choice.note:
@@ -283,8 +292,9 @@ def read_families(job: JobInput, plan: Plan) -> tuple[list[Family], set[str]]:
         status = f"Receives mail in {choice.used.name}"
         if notes:
             status += f". Check: {'; '.join(notes)}"
-        plan.writes.append(write(SHEET, ref, "Status", status))
-        families.append(Family(ref, parse_email(first["Email"]), choice.wanted, choice.used))
+        plan.writes.append(write(SHEET, ref, "Status", unless_refused(status, standing)))
+        email = parse_email(first["Email"])
+        families.append(Family(ref, email, choice.wanted, choice.used, standing))
     families.sort(key=lambda f: f.address)
     return families, opted_out
 
@@ -486,7 +496,7 @@ def plan_batches(
                     to=visible,
                     bcc=tuple(f.email for f in people),
                     context={**context, "family": opts.family(batch.language)},
-                    recipient_rows={f.email: StatusCell(SHEET, f.ref) for f in people},
+                    recipient_rows={k: v for f in people for k, v in f.rows().items()},
                     display_name=opts.sender_name,
                 )
             ],

@@ -35,8 +35,8 @@ from requests import RequestException, Response
 from requests.exceptions import HTTPError
 
 from automations.config import unset_variable
-from automations.errors import ConfigError, MailError
-from automations.mail.backend import EventFailed, SendResult
+from automations.errors import ConfigError, EventFailed, MailError
+from automations.mail.backend import SendResult
 from automations.mail.compose import Outgoing, key_digest
 from automations.plan import AttendeeResponse, InviteSpec
 from automations.private import explain, private_dir, write_private
