@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from email.utils import parseaddr
 
+from automations.calendar_events import CalendarEvents
 from automations.config import Settings
 from automations.errors import LedgerError, MailError, TemplateProblem
 from automations.faults import fault_point
@@ -22,9 +23,11 @@ from automations.ledger import Ledger
 from automations.mail.backend import Mailer
 from automations.mail.compose import Envelope, Outgoing, compose
 from automations.outcomes import Delivered, Outcome, describe_recipients
-from automations.plan import Message
+from automations.plan import Action, Message
 from automations.render import Renderer
+from automations.sheets.contract import CellWrite
 from automations.throttle import QUEUED_STATUS, Throttle
+from automations.wording import completed
 
 log = logging.getLogger("automations")
 
@@ -66,6 +69,7 @@ class Delivery:
     :param compose: turns (job, message) into the MIME message to send
     :param clock: the current time (timestamps of intents and outcomes)
     :param throttle: the mailer's sending limits, or None for none (the outbox)
+    :param events: turns invitations into provider meetings (Microsoft 365), or None
     """
 
     def __init__(
@@ -75,12 +79,52 @@ class Delivery:
         compose: Callable[[str, Message], Outgoing],
         clock: Callable[[], dt.datetime],
         throttle: Throttle | None = None,
+        events: CalendarEvents | None = None,
     ) -> None:
         self.ledger = ledger
         self.mailer = mailer
         self.compose = compose
         self.clock = clock
         self.throttle = throttle
+        self.events = events
+
+    def carry_out(
+        self, job: str, action: Action, count: Callable[[Delivered], None]
+    ) -> list[CellWrite]:
+        """Send an action's messages (or make its calendar event) and, once all of them
+        went, keep its write-backs and snapshot in the ledger.
+
+        Returns the action's own wording (Action.wording) of what did not go.
+
+        :param job: the job's name
+        :param action: the messages and what to record once they all went
+        :param count: called with each message's outcome as it is known
+        """
+        as_event = self.events is not None and self.events.takes(job, action)
+        sends: list[tuple[Message, Delivered]] = []
+        if self.events is not None and as_event:
+            sends = self.events.deliver(job, action)
+            for _, delivered in sends:
+                count(delivered)
+        else:
+            for message in action.messages:
+                delivered = self.deliver(job, message)
+                count(delivered)
+                sends.append((message, delivered))
+        if completed(sends):
+            self.ledger.complete(job, action.on_success, action.state, self.clock())
+        elif not as_event:
+            outcomes = [d.outcome for _, d in sends]
+            log.warning(
+                "%s: %s: %d not sent, %d uncertain",
+                job,
+                action.description,
+                sum(o in (Outcome.FAILED, Outcome.REJECTED) for o in outcomes),
+                outcomes.count(Outcome.UNCERTAIN),
+            )
+        if as_event:
+            return action.wording.after_event(action, sends)
+        return action.wording.after(action, sends)
 
     def deliver(self, job: str, message: Message) -> Delivered:
         """Send `message` unless the ledger says it went (or may have gone) already.

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from automations.cells import CellValue
 from automations.config import Settings
 from automations.languages import Language
 from automations.sheets.contract import CellWrite, RowRef, Table
 from automations.wording import STANDARD, Wording
+
+if TYPE_CHECKING:
+    from automations.jobs.rows import Reading
+
+T = TypeVar("T")
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,15 @@ class Plan:
         """Every message of every action, in order."""
         return [m for a in self.actions for m in a.messages]
 
+    def take(self, reading: Reading[T]) -> list[T]:
+        """Take what a reader found (statuses, problems, skipped rows, new IDs) into the
+        plan; return the items it read."""
+        self.writes.extend(reading.writes)
+        self.problems.extend(reading.problems)
+        self.skipped += reading.skipped
+        self.assigned.extend(reading.assigned)
+        return reading.items
+
 
 @dataclass(frozen=True)
 class AttendeeResponse:
@@ -161,14 +176,15 @@ class History:
 
 
 @dataclass(frozen=True)
-class JobInput:
-    """What a planner gets: the rows, the day, the settings and what was sent before."""
+class JobInput(Generic[OptionsT]):
+    """What a planner gets: the rows, the day, the settings, its options (typed per job:
+    `JobInput[CommitteeOptions]`) and what was sent before."""
 
     tables: Mapping[str, Mapping[str, Table]]
     today: dt.date
     now: dt.datetime
     settings: Settings
-    options: Any
+    options: OptionsT
     history: History
     languages: frozenset[str]
     # Ledger history of the other jobs named in Job.histories (read-only).

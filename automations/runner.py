@@ -12,82 +12,33 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from automations.alerts import ALERT_JOB, admin_alert
+from automations.alerts import Alerts
 from automations.calendar_events import CalendarEvents
 from automations.cells import mask_addresses
 from automations.config import Settings
 from automations.delivery import Delivery, prepare
-from automations.errors import AutomationError, LedgerError, MailError
+from automations.errors import AutomationError, MailError
 from automations.faults import fault_point
 from automations.jobs import Job
 from automations.ledger import Ledger, PendingWrite, RunRecord
 from automations.mail.backend import Mailer, calendar_of
 from automations.mail.compose import Outgoing
 from automations.new_ids import Settled, settle_ids, storer
-from automations.outcomes import Delivered, Outcome
-from automations.plan import Action, Message, Plan
+from automations.outcomes import RunSummary
+from automations.plan import Message, Plan
 from automations.planning import Planned, Planning, Request, notices
 from automations.preview import dry_run_lines, write_preview
-from automations.rebuild import rebuild_alert, record_rebuilt
+from automations.rebuild import record_rebuilt
 from automations.render import Renderer
 from automations.sheet_writer import SheetWriter
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import CellWrite, RunLogEntry
 from automations.throttle import Throttle
-from automations.wording import completed
 from automations.writeback import merge
 
 log = logging.getLogger("automations")
-
-
-@dataclass
-class RunSummary:
-    """How one job's run went; `exit_code` is what the CLI returns for it."""
-
-    job: str
-    dry_run: bool = False
-    planned: int = 0
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    uncertain: int = 0
-    queued: int = 0  # held back by the daily recipient limit; they go on the next run
-    written: int = 0
-    problems: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """0 when everything went, 1 when anything failed or was left uncertain."""
-        return 1 if self.error or self.failed or self.uncertain else 0
-
-    def count(self, delivered: Delivered) -> None:
-        """Count one message's outcome (a refusal recorded by an earlier run counts nothing)."""
-        outcome = delivered.outcome
-        if outcome is Outcome.SENT:
-            self.sent += 1
-        elif outcome is Outcome.UNCERTAIN:
-            self.uncertain += 1
-        elif outcome is Outcome.QUEUED:
-            self.queued += 1
-        elif outcome is Outcome.FAILED or (outcome is Outcome.REJECTED and not delivered.earlier):
-            self.failed += 1
-
-    def summary(self) -> str:
-        """One line: counts and the first problem."""
-        if self.dry_run:
-            counts = f"would send {self.planned}, skipped {self.skipped}"
-        else:
-            counts = f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
-            if self.uncertain:
-                counts += f", uncertain {self.uncertain}"
-            if self.queued:
-                counts += f", queued {self.queued} (daily sending limit reached)"
-        first = self.error or (self.problems[0] if self.problems else "")
-        return f"{counts}{'; ' + first if first else ''}"
 
 
 class Runner:
@@ -104,7 +55,7 @@ class Runner:
         out: Callable[[str], None] = print,
         throttle: Throttle | None = None,
     ) -> None:
-        self.settings, self.mailer, self.ledger, self.renderer = settings, mailer, ledger, renderer
+        self.settings, self.ledger, self.renderer = settings, ledger, renderer
         self.clock, self.out = clock, out
         self._open_spreadsheet = spreadsheets
         self._spreadsheets: dict[str, Spreadsheet] = {}
@@ -114,20 +65,19 @@ class Runner:
             settings, self.spreadsheet, ledger, renderer.languages, calendar, now
         )
         # Paces sends to the mailer's limits (None: no limits, e.g. the outbox).
-        self.delivery = Delivery(ledger, mailer, self.prepare, now, throttle)
-        self.events = CalendarEvents(ledger, calendar, now, throttle) if calendar else None
+        events = CalendarEvents(ledger, calendar, now, throttle) if calendar else None
+        self.delivery = Delivery(ledger, mailer, self.prepare, now, throttle, events)
         self.writer = SheetWriter(ledger, self.spreadsheet)
+        self.alerts = Alerts(settings, ledger, self.delivery, self.prepare, now)
 
     @property
     def mailer(self) -> Mailer:
-        """The mail backend messages go through."""
-        return self._mailer
+        """The mail backend messages go through (replaceable, e.g. by a test's wrapper)."""
+        return self.delivery.mailer
 
     @mailer.setter
     def mailer(self, mailer: Mailer) -> None:
-        self._mailer = mailer
-        if hasattr(self, "delivery"):
-            self.delivery.mailer = mailer
+        self.delivery.mailer = mailer
 
     def spreadsheet(self, name: str) -> Spreadsheet:
         """The spreadsheet `name`, opened once per runner."""
@@ -228,41 +178,11 @@ class Runner:
         writes: list[CellWrite] = []
         try:
             for action in plan.actions:
-                writes.extend(self.carry_out(job, action, summary))
+                writes.extend(self.delivery.carry_out(job, action, summary.count))
         except MailError as err:
             summary.error = f"mail: {err}"
             log.error("%s: stopped sending: %s", job, err)
         return writes
-
-    def carry_out(self, job: str, action: Action, summary: RunSummary) -> list[CellWrite]:
-        """Send an action's messages (or make its calendar event); once all of them went,
-        keep its write-backs and snapshot in the ledger. Returns the action's wording of
-        what did not go."""
-        as_event = self.events is not None and self.events.takes(job, action)
-        if self.events is not None and as_event:
-            sends = self.events.deliver(job, action)
-            for _, delivered in sends:
-                summary.count(delivered)
-        else:
-            sends = []
-            for message in action.messages:
-                delivered = self.delivery.deliver(job, message)
-                summary.count(delivered)
-                sends.append((message, delivered))
-        if completed(sends):
-            self.ledger.complete(job, action.on_success, action.state, self.now(None))
-        elif not as_event:
-            outcomes = [d.outcome for _, d in sends]
-            log.warning(
-                "%s: %s: %d not sent, %d uncertain",
-                job,
-                action.description,
-                sum(o in (Outcome.FAILED, Outcome.REJECTED) for o in outcomes),
-                outcomes.count(Outcome.UNCERTAIN),
-            )
-        if as_event:
-            return action.wording.after_event(action, sends)
-        return action.wording.after(action, sends)
 
     def write_back(
         self,
@@ -322,47 +242,11 @@ class Runner:
         self, job: str, summary: str, problems: list[str], *, once: bool = False
     ) -> None:
         """Email the admin: once per job, day and distinct failure (or once ever)."""
-        day = self.now(None).date()
-        message = admin_alert(self.settings, job, day, summary, problems, once=once)
-        if message is None:
-            return
-        delivered = self._alert(message, unrecorded=True)
-        if not delivered.outcome.delivered:
-            log.error("%s: could not alert the admin: %s", job, delivered.detail)
+        self.alerts.failed_run(job, summary, problems, once=once)
 
     def report_rebuilds(self) -> bool:
-        """Tell the admin, in one email, which jobs' ledger records were rebuilt and from
-        what. True when there was something to tell."""
-        reports = self.ledger.rebuild_reports()
-        if not reports:
-            return False
-        message = rebuild_alert(self.settings, reports, self.now(None), self.ledger.path)
-        if message is None:
-            log.warning("ledger rebuilt from the sheets; no mail.admin to tell")
-            self.ledger.clear_rebuild_reports(reports)
-            return True
-        delivered = self._alert(message)
-        if delivered.outcome.delivered:
-            self.ledger.clear_rebuild_reports(reports)
-        else:  # kept in the ledger: the next run tries again
-            log.error("could not tell the admin the ledger was rebuilt: %s", delivered.detail)
-        return True
-
-    def _alert(self, message: Message, *, unrecorded: bool = False) -> Delivered:
-        """Send an alert at most once; with `unrecorded`, even when the ledger cannot
-        record it (disk full, read-only): that is exactly what the admin must hear."""
-        try:
-            return self.delivery.deliver(ALERT_JOB, message)
-        except LedgerError as err:
-            if not unrecorded:
-                return Delivered(Outcome.FAILED, str(err))
-            try:
-                sent = self.mailer.send(self.prepare(ALERT_JOB, message))
-            except AutomationError as again:
-                return Delivered(Outcome.FAILED, str(again))
-            return Delivered(Outcome(sent.state), sent.detail)
-        except AutomationError as err:
-            return Delivered(Outcome.FAILED, str(err))
+        """Tell the admin which jobs' ledger records were rebuilt (True: there were some)."""
+        return self.alerts.rebuilds()
 
     def preview(self, job: Job, today: dt.date | None, folder: Path) -> list[Path]:
         """Write every message the job would send as .html, .txt and .eml, plus index.html."""

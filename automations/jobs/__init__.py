@@ -32,6 +32,9 @@ class Job:
     histories: tuple[str, ...] = ()
     # Options each valid alone but unusable together with the rest of the config (`check`).
     config_problems: Callable[[Settings, Any], list[str]] = no_problems
+    # Reads the job's sent marks in its rows into a ledger being rebuilt (automations.rebuild):
+    # (input with an empty history, the Run Log reader, the records to add to).
+    rebuild: Callable[[JobInput[Any], Callable[[str], Any], Any], None] | None = None
 
 
 def registry() -> dict[str, Job]:

@@ -1,1 +1,1 @@
-"""Spreadsheets: the sheet contract (DESIGN.md §3) and the backends that hold the rows."""
+"""Spreadsheets: the sheet contract (docs/architecture.md) and the backends that hold the rows."""
