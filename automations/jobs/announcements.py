@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from automations.backends import mail_limits
 from automations.config import Options, Settings
 from automations.errors import ConfigError
 from automations.jobs.engine import alert, missing_row_context
@@ -503,6 +502,8 @@ def batch_limit(
     hold back everyone's mail) and, when the admin set it, reported as a problem. A limit
     that leaves no room for even one recipient is a configuration error.
     """
+    from automations.backends import mail_limits  # the mailers, only when a job is set up
+
     limits = mail_limits(settings)
     if limits is None:  # the outbox: files, no recipient limit
         return BatchLimit(requested)

@@ -227,6 +227,7 @@ JOB = Job(
     name=NAME,
     summary="Joint committee (MOU 2.0): meeting invitations, updates, cancellations, "
     "reminders, roster and quarter checks",
+    order=10,
     default_schedule="daily at 07:00",
     tabs=lambda settings: {SHEET: (MEMBERS, MEETINGS)},
     options=options,

@@ -162,6 +162,7 @@ JOB = Job(
     name=NAME,
     summary="MOU tracker (all sections): the MOU Tracker tab, a monthly summary email with "
     "bars, and `jobs.py report`",
+    order=90,
     default_schedule="monthly on day 1 at 07:00",
     # The tabs of the three spreadsheets the tracker reads (read-only).
     tabs=lambda settings: {

@@ -240,6 +240,7 @@ JOB = Job(
     name=NAME,
     summary="Staff PD (MOU 5.0 a–d): a digest of the topics each person still owes, "
     "session reminders with calendar invites",
+    order=20,
     default_schedule="weekdays at 06:30",
     tabs=lambda settings: {SHEET: (SESSIONS, STAFF, REGISTRATIONS)},
     options=options,

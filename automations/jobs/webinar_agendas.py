@@ -212,6 +212,7 @@ JOB = Job(
     name=NAME,
     summary="Family webinars (MOU 7.0): coverage check, agendas in families' languages "
     "(Bcc batches), reminders, cancellation notices",
+    order=30,
     default_schedule="daily at 07:30",
     tabs=lambda settings: {SHEET: (WEBINARS, FAMILIES)},
     options=options,
