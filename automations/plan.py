@@ -161,6 +161,9 @@ class History:
     # Addresses (casefolded) a mail server refused in this job's mail, with its reason:
     # their rows keep saying so on later runs.
     refused: Mapping[str, str] = field(default_factory=dict)
+    # Keys whose last send did not go, with how it ended ("failed", "rejected",
+    # "uncertain") and the mailer's words: a planner may word its rows after them.
+    unsent: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def was_sent(self, key: str) -> bool:
         """True when the message with `key` went out in an earlier run."""

@@ -16,7 +16,7 @@ import jinja2
 from automations.cells import mask_email, text
 from automations.errors import TemplateProblem
 from automations.mail.compose import Outgoing
-from automations.outcomes import describe_recipients
+from automations.outcomes import RunSummary, describe_recipients
 from automations.plan import History, Message, Plan
 from automations.private import private_dir, write_private
 from automations.render import Renderer
@@ -120,3 +120,21 @@ def dry_run_lines(
     if len(lines) > MAX_LISTED:
         lines = [*lines[:MAX_LISTED], f"  … and {len(lines) - MAX_LISTED} more"]
     return lines, planned, problems
+
+
+def show_dry_run(
+    job: str,
+    plan: Plan,
+    history: History,
+    renderer: Renderer,
+    summary: RunSummary,
+    out: Callable[[str], None],
+) -> None:
+    """A dry run: print what would be sent and written; count it, and each template that
+    fails to render as a failure."""
+    lines, summary.planned, problems = dry_run_lines(plan, history, renderer)
+    summary.problems.extend(problems)
+    summary.failed += len(problems)
+    out(f"[dry run] {job}: nothing is sent or written")
+    for line in lines:
+        out(line)

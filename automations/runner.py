@@ -29,14 +29,13 @@ from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
 from automations.plan import Message, Plan
 from automations.planning import Planned, Planning, Request, notices
-from automations.preview import dry_run_lines, write_preview
+from automations.preview import show_dry_run, write_preview
 from automations.rebuild import record_rebuilt
 from automations.render import Renderer
 from automations.sheet_writer import SheetWriter
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import CellWrite, RunLogEntry
 from automations.throttle import Throttle
-from automations.writeback import merge
 
 log = logging.getLogger("automations")
 
@@ -130,7 +129,7 @@ class Runner:
         planned, summary.error = settled.planned, settled.error
         self.notice(job, planned, settled.notes, summary)
         if dry_run:
-            self.show(job, planned, summary)
+            show_dry_run(job.name, planned.plan, planned.history, self.renderer, summary, self.out)
             return self.record(job, summary, request.now)
         earlier = self.ledger.pending(job.name)
         after_sends = self.deliver(job.name, planned.plan, summary)
@@ -161,17 +160,6 @@ class Runner:
         if sensitive and not summary.dry_run:
             self.alert_admin(job.name, "privacy warning", sensitive, once=True)
 
-    def show(self, job: Job, planned: Planned, summary: RunSummary) -> None:
-        """A dry run: print what would be sent and written (every message rendered)."""
-        lines, summary.planned, problems = dry_run_lines(
-            planned.plan, planned.history, self.renderer
-        )
-        summary.problems.extend(problems)
-        summary.failed += len(problems)
-        self.out(f"[dry run] {job.name}: nothing is sent or written")
-        for line in lines:
-            self.out(line)
-
     def deliver(self, job: str, plan: Plan, summary: RunSummary) -> list[CellWrite]:
         """Carry out every action of the plan; returns what rows say about sends that did
         not all go. A mailer that cannot send at all stops the sends (the run's error)."""
@@ -193,32 +181,14 @@ class Runner:
         summary: RunSummary,
         started: dt.datetime,
     ) -> None:
-        """Write every status in one batch per spreadsheet, with its Run Log row.
-
-        `earlier` are the write-backs pending before this run's sends: the plan was made
-        with them applied, so the plan's writes follow them, and what this run's sends
-        completed follows the plan.
-        """
-        pending = self.ledger.pending(job.name)
-        before = {p.id for p in earlier}
-        writes = merge(
-            planned.tables,
-            earlier=[p.write for p in pending if p.id in before],
-            planned=planned.plan.writes,
-            completed=[p.write for p in pending if p.id not in before],
-            after_sends=after_sends,
-        )
+        """Write every status in one batch per spreadsheet, with the run's Run Log row."""
         failed = summary.failed + summary.uncertain
         entry = RunLogEntry(
             started, job.name, False, summary.sent, summary.skipped, failed, summary.summary()
         )
-        specs = self.planning.specs(job)
-        done, held = self.writer.write(
-            job.name, writes, list(planned.tables), specs, entry, pending
+        done = self.writer.write_back(
+            job.name, planned, earlier, after_sends, entry, self.planning.specs(job)
         )
-        for content in planned.plan.tabs:
-            if content.spreadsheet not in held:
-                self.writer.replace_tab(job.name, content, done)
         summary.written += done.cells
         summary.problems[:0] = done.problems
         summary.error = summary.error or done.error

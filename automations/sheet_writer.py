@@ -16,9 +16,10 @@ from automations.cells import mask_email
 from automations.errors import AutomationError, WorkbookInUse
 from automations.ledger import Ledger, PendingWrite
 from automations.plan import TabContent
+from automations.planning import Planned
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import CellWrite, RunLogEntry, TabSpec
-from automations.writeback import MAX_STATUS, last_per_cell
+from automations.writeback import MAX_STATUS, last_per_cell, merge
 
 log = logging.getLogger("automations")
 # Run Log rows a spreadsheet could not take (open in Excel, unreachable) wait in the ledger;
@@ -51,6 +52,42 @@ class SheetWriter:
     def __init__(self, ledger: Ledger, spreadsheet: Callable[[str], Spreadsheet]) -> None:
         self.ledger = ledger
         self.spreadsheet = spreadsheet
+
+    def write_back(
+        self,
+        job: str,
+        planned: Planned,
+        earlier: Sequence[PendingWrite],
+        after_sends: Sequence[CellWrite],
+        run_log: RunLogEntry,
+        specs: Mapping[str, Mapping[str, TabSpec]],
+    ) -> Written:
+        """A run's whole write-back: its cell writes (merged in `automations.writeback`),
+        its Run Log row, and the tool-owned tabs its plan rewrites.
+
+        :param job: the job's name
+        :param planned: the plan and the tables it was made from
+        :param earlier: write-backs pending before this run's sends: the plan was made with
+            them applied, so the plan's writes follow them, and what this run's sends
+            completed (pending now, not earlier) follows the plan
+        :param after_sends: what rows say about this run's sends that did not all go
+        :param run_log: the run's Run Log row
+        :param specs: the job's tab specs by spreadsheet and tab name
+        """
+        pending = self.ledger.pending(job)
+        before = {p.id for p in earlier}
+        writes = merge(
+            planned.tables,
+            earlier=[p.write for p in pending if p.id in before],
+            planned=planned.plan.writes,
+            completed=[p.write for p in pending if p.id not in before],
+            after_sends=after_sends,
+        )
+        done, held = self.write(job, writes, list(planned.tables), specs, run_log, pending)
+        for content in planned.plan.tabs:
+            if content.spreadsheet not in held:
+                self.replace_tab(job, content, done)
+        return done
 
     def write(
         self,

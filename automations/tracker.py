@@ -247,10 +247,10 @@ class Figures:
 
 
 def _committee(
-    job: JobInput[Any], history: History, meetings: Sequence[committee.Meeting]
+    given: JobInput[Any], history: History, meetings: Sequence[committee.Meeting]
 ) -> tuple[QuarterFigure, ...]:
     """Quarters from agreement start to end with their meetings."""
-    settings = job.settings
+    settings = given.settings
     figures: list[MeetingFigure] = []
     for meeting in meetings:
         state = history.state(f"meeting:{meeting.id}")
@@ -261,7 +261,7 @@ def _committee(
                 id=meeting.id,
                 date=day,
                 invited=invited,
-                held=not meeting.cancelled and day < job.today,
+                held=not meeting.cancelled and day < given.today,
                 cancelled=meeting.cancelled,
                 responses=meeting.row.text("Responses"),
             )
@@ -274,9 +274,9 @@ def _committee(
             status = MET
         elif any(not m.cancelled for m in inside):
             status = SCHEDULED
-        elif quarter.end < job.today:
+        elif quarter.end < given.today:
             status = MISSED
-        elif quarter.start <= job.today:
+        elif quarter.start <= given.today:
             status = NO_MEETING_YET
         else:
             status = UPCOMING
@@ -390,19 +390,19 @@ def _pd(table: Table | None, today: dt.date) -> PdFigure:
 
 
 def _webinars(
-    job: JobInput[Any], history: History, found: Sequence[family.Webinar]
+    given: JobInput[Any], history: History, found: Sequence[family.Webinar]
 ) -> tuple[WebinarFigure, ...]:
     """Webinars dated within the agreement, with coverage, agenda, recipients, languages."""
-    settings = job.settings
+    settings = given.settings
     family_languages: set[str] = set()
-    families = job.table(family.SHEET, "Families")
+    families = given.table(family.SHEET, "Families")
     for row in families or ():
         try:
             if parse_yes_no(row["Opted Out"], default=False):
                 continue
         except CellValueError:
             continue
-        family_languages.add(choose_language(row.text("Language"), job.languages).used.name)
+        family_languages.add(choose_language(row.text("Language"), given.languages).used.name)
     result = []
     for webinar in found:
         day = webinar.start.date()
@@ -449,16 +449,16 @@ def _webinars(
 # -- all together ------------------------------------------------------------------------
 
 
-def _sources(job: JobInput) -> tuple[Source, ...]:
+def _sources(given: JobInput) -> tuple[Source, ...]:
     # The config name (committee, family, pd): file paths and IDs stay out of emails.
     return tuple(
         Source(sheet, table.title, len(table))
         for sheet in (committee.SHEET, family.SHEET, pd.SHEET)
-        for table in job.tables.get(sheet, {}).values()
+        for table in given.tables.get(sheet, {}).values()
     )
 
 
-def compute(job: JobInput) -> Figures:
+def compute(given: JobInput) -> Figures:
     """Every figure from the rows of the three spreadsheets, the day and the ledger.
 
     `job.tables` holds the committee (Members, Meetings), family (Webinars, Families)
@@ -467,15 +467,15 @@ def compute(job: JobInput) -> Figures:
     Rows the jobs themselves would skip as unusable are left out and counted.
     """
     # The readers' statuses are the other jobs' business: only their items are used.
-    meetings = committee.read_meetings(job, minutes=90)
-    members = committee.read_members(job)
-    found = family.read_webinars(job, minutes=60)
+    meetings = committee.read_meetings(given, minutes=90)
+    members = committee.read_members(given)
+    found = family.read_webinars(given, minutes=60)
     skipped = meetings.skipped + members.skipped + found.skipped
     empty = History()
-    quarter_figures = _committee(job, job.others.get(COMMITTEE_JOB, empty), meetings.items)
+    quarter_figures = _committee(given, given.others.get(COMMITTEE_JOB, empty), meetings.items)
     roster = _roster(members.items)
-    pd_figure = _pd(job.table(pd.SHEET, "Staff"), job.today)
-    webinar_figures = _webinars(job, job.others.get(WEBINAR_JOB, empty), found.items)
+    pd_figure = _pd(given.table(pd.SHEET, "Staff"), given.today)
+    webinar_figures = _webinars(given, given.others.get(WEBINAR_JOB, empty), found.items)
     notes = []
     if skipped:
         notes.append(
@@ -487,21 +487,21 @@ def compute(job: JobInput) -> Figures:
             "date on or before today, a completed word or blank): they count as neither "
             "completed nor owed; the Staff tab's Status names each one"
         )
-    waiting = sum(len(t.uncalculated) for tabs in job.tables.values() for t in tabs.values())
+    waiting = sum(len(t.uncalculated) for tabs in given.tables.values() for t in tabs.values())
     if waiting:
         notes.append(
             f"{plural(waiting, 'row')} left out: formulas not calculated yet (open the "
             "workbook in Excel or LibreOffice and save it)"
         )
     return Figures(
-        generated_at=job.now,
-        agreement_start=job.settings.agreement_start,
-        agreement_end=job.settings.agreement_end,
+        generated_at=given.now,
+        agreement_start=given.settings.agreement_start,
+        agreement_end=given.settings.agreement_end,
         quarters=quarter_figures,
         roster=roster,
         pd=pd_figure,
         webinars=webinar_figures,
-        sources=_sources(job),
+        sources=_sources(given),
         skipped_rows=skipped,
         notes=tuple(notes),
     )

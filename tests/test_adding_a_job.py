@@ -80,7 +80,7 @@ def _fields(row: Row) -> tuple[dict[str, str], list[str]]:
 
 
 ASK = Reminders(
-    job=NAME,
+    job_name=NAME,
     sheet=SHEET,
     occasion=Occasion("contacts", template="contact_outreach"),
     cooldown="cooldown_days",

@@ -34,9 +34,9 @@ class Batch:
     recipients: tuple[str, ...]  # casefolded addresses
 
 
-def batch_key(job: str, event: str, occasion: str, number: int) -> str:
+def batch_key(given: str, event: str, occasion: str, number: int) -> str:
     """The message key of batch `number`: fixed once the batch is reserved."""
-    return message_key(job, event, occasion, "batch", number)
+    return message_key(given, event, occasion, "batch", number)
 
 
 def _batch_entity(kind: str, event: str, occasion: str, number: int | None = None) -> str:
@@ -57,13 +57,13 @@ def reserved_batches(history: History, kind: str, event: str, occasion: str) -> 
 
 
 def sent_recipients(
-    history: History, job: str, kind: str, event: str, occasion: str
+    history: History, given: str, kind: str, event: str, occasion: str
 ) -> dict[str, Language]:
     """Addresses (casefolded) in batches of `occasion` that went out, with their language."""
     return {
         address: batch.language
         for batch in reserved_batches(history, kind, event, occasion)
-        if history.was_sent(batch_key(job, event, occasion, batch.number))
+        if history.was_sent(batch_key(given, event, occasion, batch.number))
         for address in batch.recipients
     }
 
@@ -93,7 +93,7 @@ class Announcements:
     before it is sent, so a rerun sends that very batch (or nothing), people added later
     go into new batches, and nobody is ever in two batches of one occasion.
 
-    :param job: the job's name (the first part of every key)
+    :param job_name: the job's name (the first part of every key)
     :param sheet: the spreadsheet of the event rows
     :param kind: what an event is called ("webinar"), in statuses and ledger entities
     :param id_column: the events' ID column ("Webinar ID")
@@ -109,7 +109,7 @@ class Announcements:
     :param hold: a rule of the job that may hold the first occasion (see Hold)
     """
 
-    job: str
+    job_name: str
     sheet: str
     kind: str
     id_column: str
@@ -124,16 +124,20 @@ class Announcements:
     per_language: Callable[[JobInput, Language], Mapping[str, Any]]
     hold: Callable[[JobInput, Any], Hold | None]
 
+    def sent_to(self, history: History, event: str, occasion: Occasion) -> dict[str, Language]:
+        """Who got `occasion` of `event` (casefolded addresses), in the language they had."""
+        return sent_recipients(history, self.job_name, self.kind, event, occasion.name)
+
     def people(self, count: int) -> str:
         """'1 family' / '3 families'."""
         return f"{count} {self.persons[0] if count == 1 else self.persons[1]}"
 
     def plan(
         self,
-        job: JobInput,
+        given: JobInput,
         events: Sequence[Any],
         people: Sequence[Person],
-        result: Plan,
+        plan: Plan,
         opted_out: set[str],
     ) -> None:
         """Plan every event's first occasion, reminder and cancellation notice.
@@ -144,14 +148,16 @@ class Announcements:
         """
         for event in events:
             if event.pending:
-                then = f"its {self.thing} goes out" if event.day >= job.today else "the row is used"
+                then = (
+                    f"its {self.thing} goes out" if event.day >= given.today else "the row is used"
+                )
                 status = pending_status(self.id_column, event.id, event.pending, then)
-                result.writes.append(write(self.sheet, event.ref, "Status", status))
+                plan.writes.append(write(self.sheet, event.ref, "Status", status))
             elif event.cancelled:
-                self._cancelled(job, event, people, opted_out, result)
+                self._cancelled(given, event, people, opted_out, plan)
             else:
-                self._on(job, event, people, result)
-        result.actions.extend(self._missing(job, events, result))
+                self._on(given, event, people, plan)
+        plan.actions.extend(self._missing(given, events, plan))
 
     def audience(self, event: Any, people: Sequence[Person]) -> list[Person]:
         """Who an event is for: everyone, or those who asked for its language."""
@@ -160,33 +166,33 @@ class Announcements:
         code = event.language.code
         return [p for p in people if p.wanted is not None and p.wanted.code == code]
 
-    def _on(self, job: JobInput, event: Any, people: Sequence[Person], result: Plan) -> None:
+    def _on(self, given: JobInput, event: Any, people: Sequence[Person], plan: Plan) -> None:
         """An event that is on: past, scheduled, held by a rule, or its mail due."""
         first, row = self.first, event.row
         assert first.when is not None
-        days = (event.day - job.today).days
+        days = (event.day - given.today).days
         if days < 0:
-            if not reserved_batches(job.history, self.kind, event.id, first.name):
+            if not reserved_batches(given.history, self.kind, event.id, first.name):
                 status = f"Past: no {self.thing} was sent (dated {day_words(event.day)})"
-                result.writes.append(write(self.sheet, event.ref, "Status", status))
+                plan.writes.append(write(self.sheet, event.ref, "Status", status))
             return
-        hold = self.hold(job, event)
-        if days > first.when.lead(job.options):
-            opens = first.when.opens(event.day, job.options)
+        hold = self.hold(given, event)
+        if days > first.when.lead(given.options):
+            opens = first.when.opens(event.day, given.options)
             status = (
                 f"Scheduled for {day_words(event.day)}: the {self.thing} goes out on "
                 f"{day_words(opens)}{hold.before if hold else ''}"
             )
-            result.writes.append(write(self.sheet, event.ref, "Status", status))
+            plan.writes.append(write(self.sheet, event.ref, "Status", status))
             return
         if hold is not None:
-            result.writes.append(write(self.sheet, event.ref, "Status", hold.status))
-            result.problems.extend(hold.problems)
-            result.actions.extend(hold.actions)
+            plan.writes.append(write(self.sheet, event.ref, "Status", hold.status))
+            plan.problems.extend(hold.problems)
+            plan.actions.extend(hold.actions)
             return
         targets = self.audience(event, people)
-        context = self.context(event, job)
-        now = job.now.isoformat(timespec="minutes")
+        context = self.context(event, given)
+        now = given.now.isoformat(timespec="minutes")
         # Reuse the first send's time so later batches do not move the stamp's date.
         sent_at = (row.text(first.stamp) if first.stamp else "") or now
         qualifier = f" ({event.language.name})" if event.language is not None else ""
@@ -200,28 +206,30 @@ class Announcements:
                 write(self.sheet, event.ref, "Status", done.format(total=self.people(total))),
             ]
 
-        actions, total = self.batches(job, event, first, targets, context, first_writes)
+        actions, total = self.batches(given, event, first, targets, context, first_writes)
         known = event.identity()
-        if total and job.history.state(f"{self.kind}:{event.id}") != known:
+        if total and given.history.state(f"{self.kind}:{event.id}") != known:
             # Kept before any batch is sent, so the ID is never reinvented for this event.
-            result.actions.append(
+            plan.actions.append(
                 Action(
                     description=f"remember {self.kind} {event.id}",
                     messages=[],
                     state=(f"{self.kind}:{event.id}", known),
                 )
             )
-        result.actions.extend(actions)
+        plan.actions.extend(actions)
         if not total:
             language = f" with {event.language.name} as their language" if event.language else ""
             status = f"Not sent: no {self.persons[1]}{language} to send it to"
-            result.writes.append(write(self.sheet, event.ref, "Status", status))
+            plan.writes.append(write(self.sheet, event.ref, "Status", status))
             return
         when = self.reminder.when
         assert when is not None
-        lead = when.lead(job.options)
-        if lead and days <= lead and event.start > job.now:
-            received = sent_recipients(job.history, self.job, self.kind, event.id, first.name)
+        lead = when.lead(given.options)
+        if lead and days <= lead and event.start > given.now:
+            received = sent_recipients(
+                given.history, self.job_name, self.kind, event.id, first.name
+            )
             reminded = [p for p in targets if p.address in received]
             first_done = done.format(total=self.people(total))
 
@@ -233,26 +241,28 @@ class Announcements:
                 return [*stamps, write(self.sheet, event.ref, "Status", status)]
 
             reminders, _ = self.batches(
-                job, event, self.reminder, reminded, context, reminder_writes
+                given, event, self.reminder, reminded, context, reminder_writes
             )
-            result.actions.extend(reminders)
+            plan.actions.extend(reminders)
 
     def _cancelled(
         self,
-        job: JobInput,
+        given: JobInput,
         event: Any,
         people: Sequence[Person],
         opted_out: set[str],
-        result: Plan,
+        plan: Plan,
     ) -> None:
         """A notice, once, to everyone the first occasion went to (unless they opted out
         since); people who left the tab get it in the language they had."""
-        received = sent_recipients(job.history, self.job, self.kind, event.id, self.first.name)
+        received = sent_recipients(
+            given.history, self.job_name, self.kind, event.id, self.first.name
+        )
         if not received:
             status = f"Cancelled: no {self.thing} was sent, nobody to tell"
-            result.writes.append(write(self.sheet, event.ref, "Status", status))
+            plan.writes.append(write(self.sheet, event.ref, "Status", status))
             return
-        if event.day < job.today:
+        if event.day < given.today:
             return
         current = {p.address: p for p in people}
         targets = [
@@ -261,11 +271,11 @@ class Announcements:
             if address not in opted_out
         ]
         actions, _ = self.batches(
-            job,
+            given,
             event,
             self.cancel,
             targets,
-            self.context(event, job),
+            self.context(event, given),
             lambda total: [
                 write(
                     self.sheet,
@@ -275,11 +285,11 @@ class Announcements:
                 )
             ],
         )
-        result.actions.extend(actions)
+        plan.actions.extend(actions)
 
     def batches(
         self,
-        job: JobInput,
+        given: JobInput,
         event: Any,
         occasion: Occasion,
         targets: Sequence[Person],
@@ -295,11 +305,11 @@ class Announcements:
         `on_success(total)` gives each batch's write-backs, `total` being how many people
         the occasion covers in all. Returns the actions and that total.
         """
-        opts = job.options
+        opts = given.options
         by_address = {p.address: p for p in targets}
-        reserved = reserved_batches(job.history, self.kind, event.id, occasion.name)
+        reserved = reserved_batches(given.history, self.kind, event.id, occasion.name)
         covered = {address for batch in reserved for address in batch.recipients}
-        visible = visible_recipients(job.settings)
+        visible = visible_recipients(given.settings)
         actions: list[Action] = []
 
         def send(batch: Batch, people: Sequence[Person]) -> Action:
@@ -310,12 +320,12 @@ class Announcements:
                 ),
                 messages=[
                     Message(
-                        key=batch_key(self.job, event.id, occasion.name, batch.number),
+                        key=batch_key(self.job_name, event.id, occasion.name, batch.number),
                         template=occasion.template,
                         language=batch.language,
                         to=visible,
                         bcc=tuple(p.email for p in people),
-                        context={**context, **self.per_language(job, batch.language)},
+                        context={**context, **self.per_language(given, batch.language)},
                         recipient_rows={k: v for p in people for k, v in p.rows().items()},
                         display_name=opts.sender_name,
                     )
@@ -325,13 +335,13 @@ class Announcements:
             )
 
         for batch in reserved:
-            key = batch_key(self.job, event.id, occasion.name, batch.number)
-            if job.history.was_sent(key):
+            key = batch_key(self.job_name, event.id, occasion.name, batch.number)
+            if given.history.was_sent(key):
                 continue
             # Reserved but not sent (a run stopped or the send failed): the same batch
             # again, without anyone who has since opted out or left the tab.
             people = [by_address[a] for a in batch.recipients if a in by_address]
-            if len(people) > opts.batch_size and key not in job.history.unsettled:
+            if len(people) > opts.batch_size and key not in given.history.unsettled:
                 # Reserved when the limit was higher (or miscounted) and never handed to the
                 # mail server: keep what fits, and the rest go into new batches below.
                 people = people[: opts.batch_size]
@@ -371,45 +381,47 @@ class Announcements:
             ),
         )
 
-    def _missing(self, job: JobInput, events: Sequence[Any], result: Plan) -> list[Action]:
+    def _missing(self, given: JobInput, events: Sequence[Any], plan: Plan) -> list[Action]:
         """Alert once about each event whose first occasion went out and whose row is gone.
 
         Nothing is cancelled automatically: a deleted row may be a slip of the mouse.
         """
-        alert_to = job.options.alert_to
-        table = job.table(self.sheet, self.tab)
+        alert_to = given.options.alert_to
+        table = given.table(self.sheet, self.tab)
         on_tab = {row.text(self.id_column).casefold() for row in table or ()}
         on_tab |= {e.id.casefold() for e in events}
         actions = []
-        history = job.history
+        history = given.history
         for ident in sorted(known_events(history, self.kind)):
             state = history.state(f"{self.kind}:{ident}") or {}
             day = dt.date.fromisoformat(str(state["date"]))
-            if day < job.today or ident.casefold() in on_tab:
+            if day < given.today or ident.casefold() in on_tab:
                 continue
-            first = sent_recipients(history, self.job, self.kind, ident, self.first.name)
-            if not first or sent_recipients(history, self.job, self.kind, ident, self.cancel.name):
+            first = sent_recipients(history, self.job_name, self.kind, ident, self.first.name)
+            if not first or sent_recipients(
+                history, self.job_name, self.kind, ident, self.cancel.name
+            ):
                 continue
             sent = f"the {self.thing} to {self.people(len(first))}"
-            reminded = sent_recipients(history, self.job, self.kind, ident, self.reminder.name)
+            reminded = self.sent_to(history, ident, self.reminder)
             if reminded:
                 sent += f", a reminder to {self.people(len(reminded))}"
             title = str(state.get("title", ""))
-            result.problems.append(
+            plan.problems.append(
                 f"{self.kind} {ident} ({title}) on {day.isoformat()} was sent ({sent}) but its "
                 f"row is gone from the {self.tab} tab: restore the row or mark it Cancelled"
             )
             if not alert_to:
                 continue
             start = dt.datetime.combine(
-                day, dt.time.fromisoformat(str(state["start"])), job.settings.timezone
+                day, dt.time.fromisoformat(str(state["start"])), given.settings.timezone
             )
             what = f'family {self.kind} "{title}"' if title else f"family {self.kind}"
             context = missing_row_context(what, ident, start, self.tab, self.id_column, sent)
             actions.append(
                 alert(
                     f"missing-row alert for {self.kind} {ident}",
-                    (self.job, ident, "missing-alert"),
+                    (self.job_name, ident, "missing-alert"),
                     "missing_row_alert",
                     context,
                     alert_to,
@@ -418,7 +430,7 @@ class Announcements:
         return actions
 
     def rebuild(
-        self, job: JobInput[Any], events: Sequence[Any], people: Sequence[Person], out: Rebuilt
+        self, given: JobInput[Any], events: Sequence[Any], people: Sequence[Person], out: Rebuilt
     ) -> None:
         """What the rows' marks (the first occasion's and the reminder's stamps, a notice's
         status) show was sent: the batches a first run would make for everyone the event
@@ -438,7 +450,7 @@ class Announcements:
                 occasions.append(self.cancel)
             for occasion in occasions:
                 # The batches a first run would make for everyone now: keys and members.
-                actions, _ = self.batches(job, event, occasion, targets, {}, lambda total: [])
+                actions, _ = self.batches(given, event, occasion, targets, {}, lambda total: [])
                 out.take(actions)
             out.states[f"{self.kind}:{event.id}"] = event.identity()
             said = [f"{self.thing} to {self.people(len(targets))}"]
@@ -480,19 +492,21 @@ class BatchLimit:
     problem: str = ""
 
 
-def read_batch_size(settings: Settings, job: str, reader: Options, persons: str) -> BatchLimit:
+def read_batch_size(settings: Settings, job_name: str, reader: Options, persons: str) -> BatchLimit:
     """[jobs.<job>] batch_size (default 100), cut to what the mailer allows (batch_limit)."""
     size = reader.integer("batch_size", DEFAULT_BATCH, minimum=1, maximum=10**6)
     if size > BATCH_CEILING:
         raise ConfigError(
-            f"{settings.path}: jobs.{job}.batch_size is {size}; mail servers refuse more than "
+            f"{settings.path}: jobs.{job_name}.batch_size is {size}; mail servers refuse more than "
             f"{BATCH_CEILING} recipients per message, so use {BATCH_CEILING} or less"
         )
-    return batch_limit(settings, job, size, "batch_size" in settings.job(job).options, persons)
+    return batch_limit(
+        settings, job_name, size, "batch_size" in settings.job(job_name).options, persons
+    )
 
 
 def batch_limit(
-    settings: Settings, job: str, requested: int, explicit: bool, persons: str = "families"
+    settings: Settings, job_name: str, requested: int, explicit: bool, persons: str = "families"
 ) -> BatchLimit:
     """The one place a batch size is decided: batch_size cut to what the mailer allows.
 
@@ -514,8 +528,9 @@ def batch_limit(
     if room < 1:
         raise ConfigError(
             f"{settings.path}: {key} = {limit} leaves no room for {persons} in a Bcc message "
-            f"(it counts the visible To address too) and jobs.{job} sends agendas in Bcc "
-            f"batches; set {key} to {visible + 1} or more, or enabled = false under [jobs.{job}]"
+            f"(it counts the visible To address too) and jobs.{job_name} sends agendas in Bcc "
+            f"batches; set {key} to {visible + 1} or more, or enabled = false under "
+            f"[jobs.{job_name}]"
         )
     if requested <= room:
         return BatchLimit(requested)
@@ -523,7 +538,7 @@ def batch_limit(
         return BatchLimit(room)
     return BatchLimit(
         room,
-        f"jobs.{job}.batch_size = {requested} can never be sent: {key} = {limit} counts the "
+        f"jobs.{job_name}.batch_size = {requested} can never be sent: {key} = {limit} counts the "
         f"visible To address too, so a message holds at most {room} {persons}; runs send "
         f"batches of {room}; set batch_size to {room} or less, or remove it",
     )

@@ -48,10 +48,10 @@ def _member_fields(row: Row) -> tuple[dict[str, str], list[str]]:
     return {"group": group, "appointed_by": appointed}, notes
 
 
-def read_members(job: JobInput[Any]) -> Reading[Person]:
+def read_members(given: JobInput[Any]) -> Reading[Person]:
     """Active, mailable members; every row gets a status saying how it is used."""
     return read_people(
-        job,
+        given,
         SHEET,
         MEMBERS,
         consent="Active",
@@ -101,8 +101,8 @@ def _meeting(row: EventRow) -> Meeting:
     )
 
 
-def read_meetings(job: JobInput[Any], minutes: int) -> Reading[Meeting]:
+def read_meetings(given: JobInput[Any], minutes: int) -> Reading[Meeting]:
     """Meetings whose rows are usable; bad rows get an Error status."""
     return read_events(
-        job, SHEET, MEETINGS, kind="meeting", prefix="CM", minutes=minutes, parse=_meeting
+        given, SHEET, MEETINGS, kind="meeting", prefix="CM", minutes=minutes, parse=_meeting
     )

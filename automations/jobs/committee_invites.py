@@ -67,7 +67,7 @@ def calendar(meeting: Meeting, settings: Settings) -> InviteSpec:
 
 
 MAIL = Invitations(
-    job=NAME,
+    job_name=NAME,
     sheet=SHEET,
     kind="meeting",
     id_column="Meeting ID",
@@ -104,21 +104,21 @@ MAIL = Invitations(
 )
 
 
-def plan(job: JobInput[CommitteeOptions]) -> Plan:
+def plan(given: JobInput[CommitteeOptions]) -> Plan:
     """Plan invitations, updates, cancellations, reminders and alerts for the committee."""
-    result = Plan()
-    opts = job.options
-    members = result.take(read_members(job))
+    plan = Plan()
+    opts = given.options
+    members = plan.take(read_members(given))
     roster = check_roster(roster_of(members))
-    meetings = result.take(read_meetings(job, opts.meeting_minutes))
+    meetings = plan.take(read_meetings(given, opts.meeting_minutes))
     note = f" Roster problem: {'; '.join(roster.problems)}." if roster.problems else ""
-    alert_to = alert_recipients(opts.alert_to, job.settings, as_configured=True)
-    MAIL.plan(job, meetings, members, result, note=note)
-    result.actions.extend(
-        MAIL.missing(job, meetings, "Meetings", alert_to, result, "committee meeting")
+    alert_to = alert_recipients(opts.alert_to, given.settings, as_configured=True)
+    MAIL.plan(given, meetings, members, plan, note=note)
+    plan.actions.extend(
+        MAIL.missing(given, meetings, "Meetings", alert_to, plan, "committee meeting")
     )
     if roster.problems:
-        result.problems.append(f"roster problem: {'; '.join(roster.problems)}")
+        plan.problems.append(f"roster problem: {'; '.join(roster.problems)}")
         if alert_to:
             context = {
                 "problems": list(roster.problems),
@@ -128,47 +128,47 @@ def plan(job: JobInput[CommitteeOptions]) -> Plan:
             }
             key = (NAME, "roster-alert", roster.fingerprint)
             description = "roster alert to the co-chairs"
-            result.actions.append(
+            plan.actions.append(
                 alert(description, key, "committee_roster_alert", context, alert_to)
             )
         else:
-            result.problems.append(
+            plan.problems.append(
                 f"no co-chairs to alert: set jobs.{NAME}.co_chairs or mail.admin in the config"
             )
-    for quarter in quarters_without_meeting(job, meetings):
-        result.problems.append(f"no meeting scheduled in {quarter.label} (ends {quarter.end})")
+    for quarter in quarters_without_meeting(given, meetings):
+        plan.problems.append(f"no meeting scheduled in {quarter.label} (ends {quarter.end})")
         if alert_to:
             context = {
                 "quarter": {"label": quarter.label, "start": quarter.start, "end": quarter.end},
-                "days_left": (quarter.end - job.today).days,
+                "days_left": (quarter.end - given.today).days,
             }
             key = (NAME, "quarter-alert", quarter.label)
             description = f"no-meeting alert for {quarter.label}"
-            result.actions.append(
+            plan.actions.append(
                 alert(description, key, "committee_quarter_alert", context, alert_to)
             )
-    return result
+    return plan
 
 
 def quarters_without_meeting(
-    job: JobInput[CommitteeOptions], meetings: Sequence[Meeting]
+    given: JobInput[CommitteeOptions], meetings: Sequence[Meeting]
 ) -> list[Quarter]:
     """Quarters within `quarter_alert_days` of their end with no meeting scheduled."""
-    settings, days = job.settings, job.options.quarter_alert_days
+    settings, days = given.settings, given.options.quarter_alert_days
     return [
         quarter
         for quarter in quarters(settings.agreement_start, settings.agreement_end, settings.quarters)
-        if quarter.end - dt.timedelta(days=days) <= job.today <= quarter.end
+        if quarter.end - dt.timedelta(days=days) <= given.today <= quarter.end
         and not any(m.day in quarter and not m.cancelled for m in meetings)
     ]
 
 
-def rebuild(job: JobInput[CommitteeOptions], run_log: RunLog, out: Rebuilt) -> None:
+def rebuild(given: JobInput[CommitteeOptions], run_log: RunLog, out: Rebuilt) -> None:
     """The invitations the meetings' marks show, and the alerts the co-chairs had."""
-    members = read_members(job).items
-    meetings = read_meetings(job, job.options.meeting_minutes).items
-    alert_to = alert_recipients(job.options.alert_to, job.settings, as_configured=True)
-    invited = MAIL.rebuild(job, meetings, members, out)
+    members = read_members(given).items
+    meetings = read_meetings(given, given.options.meeting_minutes).items
+    alert_to = alert_recipients(given.options.alert_to, given.settings, as_configured=True)
+    invited = MAIL.rebuild(given, meetings, members, out)
     roster = check_roster(roster_of(members))
     marked = f"Roster problem: {'; '.join(roster.problems)}."
     if roster.problems and any(marked in m.row.text("Status") for m in meetings):
@@ -177,9 +177,9 @@ def rebuild(job: JobInput[CommitteeOptions], run_log: RunLog, out: Rebuilt) -> N
         )
         out.sent.update(keys)
         out.report.append("Members: the roster alert the meeting statuses mention, taken as sent")
-    for quarter in quarters_without_meeting(job, meetings):
+    for quarter in quarters_without_meeting(given, meetings):
         # No row marks this alert: a run since its window opened would have sent it.
-        opens = quarter.end - dt.timedelta(days=job.options.quarter_alert_days)
+        opens = quarter.end - dt.timedelta(days=given.options.quarter_alert_days)
         if ran_since(run_log(SHEET), NAME, opens):
             out.sent.update(
                 message_key(NAME, "quarter-alert", quarter.label, a.casefold()) for a in alert_to
@@ -189,7 +189,7 @@ def rebuild(job: JobInput[CommitteeOptions], run_log: RunLog, out: Rebuilt) -> N
                 f"{opens.isoformat()} would have sent it)"
             )
     if invited:
-        out.report.extend(MAIL.relinked(job))
+        out.report.extend(MAIL.relinked(given))
 
 
 def samples(settings: Settings, opts: CommitteeOptions) -> list[Message]:

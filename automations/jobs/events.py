@@ -82,7 +82,7 @@ class EventRow:
 
 
 def read_events(
-    job: JobInput,
+    given: JobInput,
     sheet: str,
     spec: TabSpec,
     *,
@@ -103,12 +103,12 @@ def read_events(
     :param parse: makes the job's event from the row; a RowProblem it raises becomes the
         row's Error status and the row is skipped
     """
-    table = job.table(sheet, spec.name)
+    table = given.table(sheet, spec.name)
     assert table is not None
     reading: Reading[E] = Reading()
-    settings = job.settings
+    settings = given.settings
     window = (settings.agreement_start, settings.agreement_end)
-    known = known_events(job.history, kind)
+    known = known_events(given.history, kind)
     for row, ref, ident, pending in identified_rows(
         table, spec, sheet, reading, prefix, kind, known
     ):

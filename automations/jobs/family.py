@@ -47,11 +47,11 @@ WEBINARS = TabSpec(
 )
 
 
-def read_families(job: JobInput[Any]) -> Reading[Person]:
+def read_families(given: JobInput[Any]) -> Reading[Person]:
     """Families to mail (one per address, by address); `opted_out` holds those who asked
     not to be mailed."""
     return read_people(
-        job,
+        given,
         SHEET,
         FAMILIES,
         consent="Opted Out",
@@ -134,10 +134,10 @@ def _webinar(row: EventRow) -> Webinar:
     )
 
 
-def read_webinars(job: JobInput[Any], minutes: int) -> Reading[Webinar]:
+def read_webinars(given: JobInput[Any], minutes: int) -> Reading[Webinar]:
     """Webinars whose rows are usable; bad rows get an Error status."""
     return read_events(
-        job, SHEET, WEBINARS, kind="webinar", prefix="WB", minutes=minutes, parse=_webinar
+        given, SHEET, WEBINARS, kind="webinar", prefix="WB", minutes=minutes, parse=_webinar
     )
 
 
@@ -158,25 +158,26 @@ class Signature:
         }
 
 
-def read_signature(settings: Settings, job: str, reader: Options) -> Signature:
+def read_signature(settings: Settings, job_name: str, reader: Options) -> Signature:
     """`sender_name` and `footer` of [jobs.<job>] (a footer per language, or one for all)."""
-    return Signature(_sender_name(settings, job, reader), _footers(settings, job, reader))
+    name, footers = _sender_name(settings, job_name, reader), _footers(settings, job_name, reader)
+    return Signature(name, footers)
 
 
-def _sender_name(settings: Settings, job: str, reader: Options) -> str:
+def _sender_name(settings: Settings, job_name: str, reader: Options) -> str:
     name = " ".join(strip_bidi(reader.string("sender_name", DEFAULT_SENDER_NAME)).split())
     if not name:
         raise ConfigError(
-            f"{settings.path}: jobs.{job}.sender_name must not be blank, "
+            f"{settings.path}: jobs.{job_name}.sender_name must not be blank, "
             f'e.g. "{DEFAULT_SENDER_NAME}"'
         )
     return name
 
 
-def _footers(settings: Settings, job: str, reader: Options) -> dict[str, str]:
+def _footers(settings: Settings, job_name: str, reader: Options) -> dict[str, str]:
     """`footer = "..."` (every language) or `footer = { en = "...", es = "..." }`."""
     value = reader.raw("footer")
-    where = f"{settings.path}: jobs.{job}.footer"
+    where = f"{settings.path}: jobs.{job_name}.footer"
     if value is None:
         return {}
     if isinstance(value, str):

@@ -21,9 +21,9 @@ from automations.plan import Action, Attendee, InviteSpec, JobInput, Message, Pl
 from automations.rebuild import Rebuilt, partly_sent, whole
 
 
-def _received(job: JobInput, prefix: str) -> set[str]:
+def _received(given: JobInput, prefix: str) -> set[str]:
     """Addresses (casefolded) that got a message whose key starts with `prefix`."""
-    return {key_part(key, -1).casefold() for key in job.history.sent_with_prefix(prefix)}
+    return {key_part(key, -1).casefold() for key in given.history.sent_with_prefix(prefix)}
 
 
 def _previous(snapshot: Mapping[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
@@ -49,7 +49,7 @@ class Invitations:
     "back on"; people added later get the current version; the reminder goes to those who
     have it. Events are known in the ledger as `<kind>:<ID>` with their last snapshot.
 
-    :param job: the job's name (the first part of every key)
+    :param job_name: the job's name (the first part of every key)
     :param sheet: the spreadsheet of the event rows
     :param kind: what an event is called ("meeting")
     :param id_column: the events' ID column ("Meeting ID")
@@ -63,7 +63,7 @@ class Invitations:
         filled in per message)
     """
 
-    job: str
+    job_name: str
     sheet: str
     kind: str
     id_column: str
@@ -77,10 +77,10 @@ class Invitations:
 
     def plan(
         self,
-        job: JobInput,
+        given: JobInput,
         events: Sequence[Any],
         people: Sequence[Person],
-        result: Plan,
+        plan: Plan,
         *,
         note: str = "",
     ) -> None:
@@ -89,34 +89,38 @@ class Invitations:
         :param events: the events read (Event subclasses with `snapshot()` of the watched
             fields and `context()` for templates)
         :param people: everyone on the roster who may be invited
-        :param result: the plan the actions and statuses go into
+        :param plan: the plan the actions and statuses go into
         :param note: added to the statuses of events still to come (e.g. a roster problem)
         """
         by_email = {p.address: p for p in people}
         for event in events:
-            state = job.history.state(f"{self.kind}:{event.id}")
-            extra = note if event.day >= job.today and not event.cancelled else ""
+            state = given.history.state(f"{self.kind}:{event.id}")
+            extra = note if event.day >= given.today and not event.cancelled else ""
             if event.pending:
                 then = "invitations go out" if state is None else "the row is used again"
                 status = pending_status(self.id_column, event.id, event.pending, then)
-                result.writes.append(write(self.sheet, event.ref, "Status", status))
+                plan.writes.append(write(self.sheet, event.ref, "Status", status))
                 continue
             if state is None:
-                status = self._first(job, event, people, extra, result)
+                status = self._first(given, event, people, extra, plan)
             else:
-                status = self._again(job, event, people, by_email, state, extra, result)
-            answers = job.history.responses.get(self.calendar(event, job.settings).uid)
+                status = self._again(given, event, people, by_email, state, extra, plan)
+            answers = given.history.responses.get(self.calendar(event, given.settings).uid)
             if answers:
                 # Read from the calendar provider (Microsoft 365) before planning.
                 text = responses_text(answers)
-                result.writes.append(write(self.sheet, event.ref, "Responses", text))
+                plan.writes.append(write(self.sheet, event.ref, "Responses", text))
                 declined = [a.name or a.email for a in answers if a.response == "declined"]
                 if status is not None and declined and not event.cancelled:
                     status += f"; declined: {', '.join(declined)}"
             if status is not None:
-                result.writes.append(write(self.sheet, event.ref, "Status", status))
-            if event.day > job.settings.agreement_end and state is None:
-                result.problems.append(f"{self.kind} {event.id} is after the agreement ends")
+                plan.writes.append(write(self.sheet, event.ref, "Status", status))
+            if event.day > given.settings.agreement_end and state is None:
+                plan.problems.append(f"{self.kind} {event.id} is after the agreement ends")
+
+    def key(self, event: str, occasion: Occasion, *parts: object) -> str:
+        """The message key of `occasion` of `event` (then version and address)."""
+        return message_key(self.job_name, event, occasion.name, *parts)
 
     def snapshot(self, event: Any) -> dict[str, str]:
         """What recipients know about an event (its watched fields), to see changes later."""
@@ -144,63 +148,63 @@ class Invitations:
         return contexts
 
     def _first(
-        self, job: JobInput, event: Any, people: Sequence[Person], note: str, result: Plan
+        self, given: JobInput, event: Any, people: Sequence[Person], note: str, plan: Plan
     ) -> str | None:
         """An event never invited: its invitation when due, else why not yet."""
-        day, end = event.day, job.settings.agreement_end
+        day, end = event.day, given.settings.agreement_end
         assert self.invite.when is not None
         if event.cancelled:
             return "Cancelled; no invitations were sent"
-        if day < job.today:
+        if day < given.today:
             return f"Past: not invited (dated {day_words(day)})"
         if day > end:
             return f"Not sent: the {self.kind} is after the agreement ends ({end:%Y-%m-%d})"
-        if (day - job.today).days > self.invite.when.lead(job.options):
-            opens = self.invite.when.opens(day, job.options)
+        if (day - given.today).days > self.invite.when.lead(given.options):
+            opens = self.invite.when.opens(day, given.options)
             return f"Scheduled for {day_words(day)}: invitations go out on {day_words(opens)}"
         if not people:
             return f"Not sent: no active {self.person}s with a valid email on the {self.tab} tab"
-        result.actions.append(self._request(job, event, people, 0, note, first=True))
+        plan.actions.append(self._request(given, event, people, 0, note, first=True))
         return None
 
     def _again(
         self,
-        job: JobInput,
+        given: JobInput,
         event: Any,
         people: Sequence[Person],
         by_email: Mapping[str, Person],
         state: Mapping[str, Any],
         note: str,
-        result: Plan,
+        plan: Plan,
     ) -> str | None:
         """An event invited before: a cancellation, back on, an update, late people, the
         reminder, or the status it stands at."""
         sequence = int(state["sequence"])
         was_cancelled = bool(state.get("cancelled"))
-        prefix = message_key(self.job, event.id)
-        sent_to = _received(job, f"{prefix}/{self.invite.name}/")
+        prefix = message_key(self.job_name, event.id)
+        sent_to = _received(given, f"{prefix}/{self.invite.name}/")
         if event.cancelled and not was_cancelled:
-            result.actions.append(self._cancel(job, event, sent_to, by_email, sequence + 1))
+            plan.actions.append(self._cancel(given, event, sent_to, by_email, sequence + 1))
             return None
         if event.cancelled:
             return f"Cancelled: cancellation sent to {plural(len(sent_to), self.person)}"
-        if event.day < job.today:
+        if event.day < given.today:
             return None  # a past event keeps its last status
         if was_cancelled:
-            action = self._request(job, event, people, sequence + 1, note, reinstated=True)
-            result.actions.append(action)
+            action = self._request(given, event, people, sequence + 1, note, reinstated=True)
+            plan.actions.append(action)
             return None
         snapshot = self.snapshot(event)
         changed = [f for f in self.watched if state.get(f) != snapshot[f]]
         if changed:
-            change = (changed, _previous(state, job.settings.timezone))
-            result.actions.append(self._request(job, event, people, sequence + 1, note, change))
+            change = (changed, _previous(state, given.settings.timezone))
+            plan.actions.append(self._request(given, event, people, sequence + 1, note, change))
             return None
         status = None
-        current = _received(job, f"{prefix}/{self.invite.name}/{sequence}/")
+        current = _received(given, f"{prefix}/{self.invite.name}/{sequence}/")
         late = [p for p in people if p.address not in current]
         if late:
-            result.actions.append(self._request(job, event, people, sequence, note, only=late))
+            plan.actions.append(self._request(given, event, people, sequence, note, only=late))
         else:
             status = (
                 f"Invitation sent to {plural(len(current), self.person)} (version {sequence + 1})"
@@ -211,19 +215,19 @@ class Invitations:
         when = self.reminder.when
         assert when is not None
         if (
-            when.lead(job.options)
-            and when.opens(event.day, job.options) <= job.today <= event.day
+            when.lead(given.options)
+            and when.opens(event.day, given.options) <= given.today <= event.day
             and not (self.reminder.stamp and event.row.text(self.reminder.stamp))
         ):
             reminded = [p for p in people if p.address in current]
             if reminded:
-                result.actions.append(self._reminder(job, event, reminded, note))
+                plan.actions.append(self._reminder(given, event, reminded, note))
         return status
 
     def _entry(
-        self, job: JobInput, event: Any, sequence: int, method: str, people: Sequence[Person]
+        self, given: JobInput, event: Any, sequence: int, method: str, people: Sequence[Person]
     ) -> InviteSpec:
-        base = self.calendar(event, job.settings)
+        base = self.calendar(event, given.settings)
         attendees = tuple(Attendee(p.email, p.name) for p in people)
         return InviteSpec(
             uid=base.uid,
@@ -240,7 +244,7 @@ class Invitations:
 
     def _request(
         self,
-        job: JobInput,
+        given: JobInput,
         event: Any,
         people: Sequence[Person],
         sequence: int,
@@ -254,10 +258,10 @@ class Invitations:
         """An invitation (first, to people added late), an update (with what changed), or
         the news that a cancelled event is back on (`reinstated`)."""
         occasion, kind, who = self.invite, self.kind, self.person
-        prefix = message_key(self.job, event.id)
-        ever = _received(job, f"{prefix}/{occasion.name}/")
+        prefix = message_key(self.job_name, event.id)
+        ever = _received(given, f"{prefix}/{occasion.name}/")
         targets = list(only if only is not None else people)
-        invite = self._entry(job, event, sequence, "REQUEST", people)
+        invite = self._entry(given, event, sequence, "REQUEST", people)
         messages = []
         for person in targets:
             template = occasion.template
@@ -265,7 +269,9 @@ class Invitations:
                 template = (occasion.reinstated if reinstated else occasion.update) or template
             messages.append(
                 Message(
-                    key=message_key(self.job, event.id, occasion.name, sequence, person.address),
+                    key=message_key(
+                        self.job_name, event.id, occasion.name, sequence, person.address
+                    ),
                     template=template,
                     language=person.language,
                     to=(person.email,),
@@ -302,7 +308,7 @@ class Invitations:
         if occasion.version:
             writes.insert(0, write(self.sheet, event.ref, occasion.version, version))
         if first and occasion.stamp:
-            stamp = job.now.isoformat(timespec="minutes")
+            stamp = given.now.isoformat(timespec="minutes")
             writes.insert(0, write(self.sheet, event.ref, occasion.stamp, stamp))
         return Action(
             description=description,
@@ -318,7 +324,7 @@ class Invitations:
 
     def _cancel(
         self,
-        job: JobInput,
+        given: JobInput,
         event: Any,
         sent_to: set[str],
         by_email: Mapping[str, Person],
@@ -326,11 +332,11 @@ class Invitations:
     ) -> Action:
         """A cancellation to everyone who was ever sent an invitation for the event."""
         recipients = [by_email.get(email) or Person(email) for email in sorted(sent_to)]
-        invite = self._entry(job, event, sequence, "CANCEL", recipients)
+        invite = self._entry(given, event, sequence, "CANCEL", recipients)
         occasion = self.cancel
         messages = [
             Message(
-                key=message_key(self.job, event.id, occasion.name, sequence, person.address),
+                key=message_key(self.job_name, event.id, occasion.name, sequence, person.address),
                 template=occasion.template,
                 language=person.language,
                 to=(person.email,),
@@ -357,12 +363,12 @@ class Invitations:
             as_event=True,
         )
 
-    def _reminder(self, job: JobInput, event: Any, people: Sequence[Person], note: str) -> Action:
+    def _reminder(self, given: JobInput, event: Any, people: Sequence[Person], note: str) -> Action:
         """A reminder shortly before the event, once per person."""
         occasion = self.reminder
         messages = [
             Message(
-                key=message_key(self.job, event.id, occasion.name, person.address),
+                key=message_key(self.job_name, event.id, occasion.name, person.address),
                 template=occasion.template,
                 language=person.language,
                 to=(person.email,),
@@ -380,7 +386,7 @@ class Invitations:
             )
         ]
         if occasion.stamp:
-            stamp = job.now.isoformat(timespec="minutes")
+            stamp = given.now.isoformat(timespec="minutes")
             writes.insert(0, write(self.sheet, event.ref, occasion.stamp, stamp))
         return Action(
             description=f"reminder for {self.kind} {event.id}",
@@ -391,51 +397,51 @@ class Invitations:
 
     def missing(
         self,
-        job: JobInput,
+        given: JobInput,
         events: Sequence[Any],
         tab: str,
         alert_to: Sequence[str],
-        result: Plan,
+        plan: Plan,
         what: str,
     ) -> list[Action]:
         """Alert once about each invited event whose row left its tab.
 
         Nothing is cancelled automatically: a deleted row may be a slip of the mouse.
         """
-        table = job.table(self.sheet, tab)
+        table = given.table(self.sheet, tab)
         on_tab = {row.text(self.id_column).casefold() for row in table or ()}
         on_tab |= {e.id.casefold() for e in events}
         actions = []
         known = {
             entity.removeprefix(f"{self.kind}:"): state
-            for entity, state in job.history.states.items()
+            for entity, state in given.history.states.items()
             if entity.startswith(f"{self.kind}:") and "date" in state
         }
         for ident, state in sorted(known.items()):
             day = dt.date.fromisoformat(str(state["date"]))
-            if state.get("cancelled") or day < job.today or ident.casefold() in on_tab:
+            if state.get("cancelled") or day < given.today or ident.casefold() in on_tab:
                 continue
-            prefix = message_key(self.job, ident)
+            prefix = message_key(self.job_name, ident)
             sequence = int(state.get("sequence", 0))
-            invited = len(_received(job, f"{prefix}/{self.invite.name}/{sequence}/"))
+            invited = len(_received(given, f"{prefix}/{self.invite.name}/{sequence}/"))
             sent = f"the invitation (version {sequence + 1}) to {plural(invited, self.person)}"
-            reminded = len(_received(job, f"{prefix}/{self.reminder.name}/"))
+            reminded = len(_received(given, f"{prefix}/{self.reminder.name}/"))
             if reminded:
                 sent += f", a reminder to {plural(reminded, self.person)}"
-            result.problems.append(
+            plan.problems.append(
                 f"{self.kind} {ident} on {day.isoformat()} was invited ({sent}) but its row is "
                 f"gone from the {tab} tab: restore the row or mark it Cancelled"
             )
             if not alert_to:
                 continue
             start = dt.datetime.combine(
-                day, dt.time.fromisoformat(str(state["start"])), job.settings.timezone
+                day, dt.time.fromisoformat(str(state["start"])), given.settings.timezone
             )
             context = missing_row_context(what, ident, start, tab, self.id_column, sent)
             actions.append(
                 alert(
                     f"missing-row alert for {self.kind} {ident}",
-                    (self.job, ident, "missing-alert"),
+                    (self.job_name, ident, "missing-alert"),
                     "missing_row_alert",
                     context,
                     alert_to,
@@ -444,7 +450,7 @@ class Invitations:
         return actions
 
     def rebuild(
-        self, job: JobInput[Any], events: Sequence[Any], people: Sequence[Person], out: Rebuilt
+        self, given: JobInput[Any], events: Sequence[Any], people: Sequence[Person], out: Rebuilt
     ) -> bool:
         """What the rows' marks (the invitation's stamp and version, the reminder's stamp,
         a cancellation's status) show was sent, taken as sent to everyone on the roster
@@ -469,16 +475,16 @@ class Invitations:
             for address in addresses:
                 if cancelled:
                     out.sent.add(
-                        message_key(self.job, event.id, self.cancel.name, sequence, address)
+                        message_key(self.job_name, event.id, self.cancel.name, sequence, address)
                     )
                 if not cancelled or sequence:
                     # The invitation everyone on the roster now is taken to have.
                     invited_at = sequence - 1 if cancelled else sequence
                     out.sent.add(
-                        message_key(self.job, event.id, self.invite.name, invited_at, address)
+                        message_key(self.job_name, event.id, self.invite.name, invited_at, address)
                     )
                 if reminded:
-                    out.sent.add(message_key(self.job, event.id, self.reminder.name, address))
+                    out.sent.add(message_key(self.job_name, event.id, self.reminder.name, address))
             out.states[f"{self.kind}:{event.id}"] = {
                 **self.snapshot(event),
                 "sequence": sequence,
@@ -505,9 +511,9 @@ class Invitations:
             )
         return bool(invited)
 
-    def relinked(self, job: JobInput[Any]) -> list[str]:
+    def relinked(self, given: JobInput[Any]) -> list[str]:
         """After a rebuild: what becomes of the provider's calendar events (Microsoft 365)."""
-        if job.settings.mail.backend != "microsoft365":
+        if given.settings.mail.backend != "microsoft365":
             return []
         return [
             "Microsoft 365: the calendar events made before are no longer linked to their "

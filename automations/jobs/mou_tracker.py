@@ -54,17 +54,17 @@ class Recipient:
     language: Language
 
 
-def recipients(job: JobInput[TrackerOptions]) -> list[Recipient]:
+def recipients(given: JobInput[TrackerOptions]) -> list[Recipient]:
     """Active committee members (in their language), then the configured owners."""
-    opts = job.options
-    members = committee.read_members(job).items  # the Members statuses are not ours
-    result = [Recipient(m.email, m.name, m.language) for m in members]
-    seen = {r.email.casefold() for r in result}
+    opts = given.options
+    members = committee.read_members(given).items  # the Members statuses are not ours
+    plan = [Recipient(m.email, m.name, m.language) for m in members]
+    seen = {r.email.casefold() for r in plan}
     for owner in opts.owners:
         if owner.casefold() not in seen:
             seen.add(owner.casefold())
-            result.append(Recipient(owner, "", ENGLISH))
-    return result
+            plan.append(Recipient(owner, "", ENGLISH))
+    return plan
 
 
 def summary_key(month: str, fingerprint: str, address: str) -> str:
@@ -77,28 +77,28 @@ def summary_key(month: str, fingerprint: str, address: str) -> str:
     return message_key(NAME, "summary", month, fingerprint, address.casefold())
 
 
-def _summary_action(job: JobInput[TrackerOptions], figures: Figures, plan: Plan) -> Action | None:
-    opts = job.options
-    month = f"{job.today:%Y-%m}"
-    if job.today.day < opts.summary_day and not job.on_demand:
+def _summary_action(given: JobInput[TrackerOptions], figures: Figures, plan: Plan) -> Action | None:
+    opts = given.options
+    month = f"{given.today:%Y-%m}"
+    if given.today.day < opts.summary_day and not given.on_demand:
         return None
     context = summary_context(figures)
     this_month = {
-        key_part(key, -1) for key in job.history.sent_with_prefix(f"{NAME}/summary/{month}/")
+        key_part(key, -1) for key in given.history.sent_with_prefix(f"{NAME}/summary/{month}/")
     }
     # A summary a stopped run may have sent: plan that same key (the runner confirms it or
     # reports it uncertain), never a second one with newer figures.
     unsettled = {
         key_part(key, -1): key
-        for key in job.history.unsettled
+        for key in given.history.unsettled
         if key.startswith(f"{NAME}/summary/{month}/")
     }
-    people = recipients(job)
+    people = recipients(given)
     messages = []
     for person in people:
         address = person.email.casefold()
         key = unsettled.get(address) or summary_key(month, context["fingerprint"], address)
-        if job.history.was_sent(key) or (address in this_month and not job.resend):
+        if given.history.was_sent(key) or (address in this_month and not given.resend):
             continue  # the month's summary went out; only --resend sends newer figures
         messages.append(
             Message(
@@ -125,25 +125,25 @@ def _summary_action(job: JobInput[TrackerOptions], figures: Figures, plan: Plan)
     )
 
 
-def plan(job: JobInput[TrackerOptions]) -> Plan:
+def plan(given: JobInput[TrackerOptions]) -> Plan:
     """Compute the figures, rewrite the tracker tab, and plan the summary email."""
-    opts = job.options
-    result = Plan()
-    figures = compute(job)
-    result.problems.extend(figures.notes)
-    result.tabs.append(TabContent(SHEET, TAB, tab_rows(figures, opts.listed_staff)))
-    action = _summary_action(job, figures, result)
+    opts = given.options
+    plan = Plan()
+    figures = compute(given)
+    plan.problems.extend(figures.notes)
+    plan.tabs.append(TabContent(SHEET, TAB, tab_rows(figures, opts.listed_staff)))
+    action = _summary_action(given, figures, plan)
     if action is not None:
-        result.actions.append(action)
-    return result
+        plan.actions.append(action)
+    return plan
 
 
-def rebuild(job: JobInput[TrackerOptions], run_log: RunLog, out: Rebuilt) -> None:
+def rebuild(given: JobInput[TrackerOptions], run_log: RunLog, out: Rebuilt) -> None:
     """This month's summary, when the Run Log shows a run this month that sent mail."""
-    month = f"{job.today:%Y-%m}"
-    if not ran_since(run_log(SHEET), NAME, job.today.replace(day=1), sending=True):
+    month = f"{given.today:%Y-%m}"
+    if not ran_since(run_log(SHEET), NAME, given.today.replace(day=1), sending=True):
         return
-    people = recipients(job)
+    people = recipients(given)
     out.sent.update(summary_key(month, REBUILT_FIGURES, person.email) for person in people)
     out.states["summary"] = {"month": month, "fingerprint": REBUILT_FIGURES}
     who = f"{len(people)} {'person' if len(people) == 1 else 'people'}"

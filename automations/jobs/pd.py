@@ -16,7 +16,7 @@ from automations.jobs.people import Languages
 from automations.jobs.rows import Reading, cell, duplicates, row_ref, rows_phrase, whole_number
 from automations.languages import ENGLISH, Language
 from automations.mou import TOPICS, Topic, parse_topic, read_completions
-from automations.plan import JobInput
+from automations.plan import Attendee, InviteSpec, JobInput
 from automations.sheets.contract import Row, RowRef, TabSpec
 
 SHEET = "pd"
@@ -58,6 +58,21 @@ class Session(Event):
     join_link: str
     registration_link: str
 
+    def invite(self, domain: str, attendee: Attendee) -> InviteSpec:
+        """The session's calendar invitation for one person (its UID: ID and `domain`)."""
+        return InviteSpec(
+            uid=f"{self.id}.pd@{domain}",
+            sequence=0,
+            method="REQUEST",
+            start=self.start,
+            end=self.end,
+            summary=self.title,
+            location=self.location,
+            url=self.join_link,
+            description=f"MOU {self.topic.code}: {self.topic.name}",
+            attendees=(attendee,),
+        )
+
     def context(self) -> dict[str, Any]:
         """Template variables describing the session."""
         return {
@@ -86,7 +101,7 @@ def _session(row: EventRow) -> Session:
     )  # fmt: skip
 
 
-def read_sessions(job: JobInput[Any], minutes: int) -> Reading[Session]:
+def read_sessions(given: JobInput[Any], minutes: int) -> Reading[Session]:
     """Sessions whose rows are usable, soonest first; bad rows get an Error status."""
 
     def prefix(row: Row) -> str:
@@ -94,7 +109,7 @@ def read_sessions(job: JobInput[Any], minutes: int) -> Reading[Session]:
         return f"PD-{topic.code if topic else 'X'}"
 
     reading = read_events(
-        job, SHEET, SESSIONS, kind="session", prefix=prefix, minutes=minutes, parse=_session
+        given, SHEET, SESSIONS, kind="session", prefix=prefix, minutes=minutes, parse=_session
     )
     reading.items.sort(key=lambda s: (s.start, s.id))
     return reading
@@ -116,13 +131,13 @@ class Staff:
     reminders_sent: int
 
 
-def read_staff(job: JobInput[Any]) -> Reading[Staff]:
+def read_staff(given: JobInput[Any]) -> Reading[Staff]:
     """Active, mailable staff; inactive and bad rows get a status and are skipped."""
-    table = job.table(SHEET, "Staff")
+    table = given.table(SHEET, "Staff")
     assert table is not None
     reading: Reading[Staff] = Reading()
     doubled = duplicates(table, lambda r: r.text("Employee ID"))
-    languages = Languages(job.languages)
+    languages = Languages(given.languages)
     for row in table:
         ref = row_ref(STAFF, row)
         ident = row.text("Employee ID")
@@ -148,7 +163,7 @@ def read_staff(job: JobInput[Any]) -> Reading[Staff]:
         if not active:
             reading.status(SHEET, ref, "Inactive: not reminded")
             continue
-        completions = read_completions(row.values, job.today)
+        completions = read_completions(row.values, given.today)
         if completions.problems:
             # No digest at all: with one topic unreadable, a reminder could name a topic
             # the person did, or leave out one they owe. A person settles the cell first.
@@ -164,12 +179,12 @@ def read_staff(job: JobInput[Any]) -> Reading[Staff]:
 
 
 def registered(
-    job: JobInput[Any], upcoming: Sequence[Any], staff: Sequence[Staff], days: int
+    given: JobInput[Any], upcoming: Sequence[Any], staff: Sequence[Staff], days: int
 ) -> tuple[dict[str, dict[str, tuple[str, str, Language]]], list[str]]:
     """Who registered (Registrations tab) for each of the `upcoming` sessions that starts
     within `days`, by session ID and address: (email, name, language); and problems with
     the tab's rows. Sessions whose ID is not stored yet are left out."""
-    table = job.table(SHEET, "Registrations")
+    table = given.table(SHEET, "Registrations")
     problems: list[str] = []
     found: dict[str, dict[str, tuple[str, str, Language]]] = {}
     if table is None or not days:
@@ -177,7 +192,7 @@ def registered(
     by_id = {s.id.casefold(): s for s in upcoming if not s.pending}
     by_employee = {p.id.casefold(): p for p in staff}
     by_email = {p.email.casefold(): p for p in staff}
-    known = {row.text("Session ID").casefold() for row in job.table(SHEET, "Sessions") or []}
+    known = {row.text("Session ID").casefold() for row in given.table(SHEET, "Sessions") or []}
     known |= set(by_id)
     for row in table:
         session = by_id.get(row.text("Session ID").casefold())
@@ -187,7 +202,7 @@ def registered(
                 "is not on the Sessions tab"
             )
             continue
-        if session is None or not 0 <= (session.day - job.today).days <= days:
+        if session is None or not 0 <= (session.day - given.today).days <= days:
             continue  # past, unusable, or not due yet
         person = None
         if row.text("Employee ID"):

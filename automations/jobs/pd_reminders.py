@@ -38,7 +38,7 @@ from automations.jobs.rows import (
     write,
 )
 from automations.mou import TOPICS
-from automations.plan import Action, Attendee, InviteSpec, JobInput, Message, Plan, StatusCell
+from automations.plan import Action, Attendee, JobInput, Message, Plan, StatusCell
 from automations.rebuild import Rebuilt, RunLog
 
 NAME = "pd-reminders"
@@ -64,7 +64,7 @@ def options(settings: Settings) -> PdOptions:
 
 
 DIGEST = Reminders(
-    job=NAME,
+    job_name=NAME,
     sheet=SHEET,
     occasion=Occasion("digest", template="pd_digest"),
     cooldown="cooldown_days",
@@ -78,12 +78,12 @@ SESSION_REMINDER = Occasion(
 )
 
 
-def plan(job: JobInput[PdOptions]) -> Plan:
+def plan(given: JobInput[PdOptions]) -> Plan:
     """Plan digests for staff who owe topics and reminders for tomorrow's sessions."""
-    result, opts = Plan(), job.options
-    sessions = result.take(read_sessions(job, opts.session_minutes))
-    staff = result.take(read_staff(job))
-    upcoming = [s for s in sessions if s.start >= job.now]
+    plan, opts = Plan(), given.options
+    sessions = plan.take(read_sessions(given, opts.session_minutes))
+    staff = plan.take(read_staff(given))
+    upcoming = [s for s in sessions if s.start >= given.now]
     # Shared by every digest: the next sessions of each topic, as template values.
     listed: dict[str, list[dict[str, Any]]] = {t.code: [] for t in TOPICS}
     for session in upcoming:
@@ -92,7 +92,7 @@ def plan(job: JobInput[PdOptions]) -> Plan:
     topics = {t.code: {"code": t.code, "name": t.name, "sessions": listed[t.code]} for t in TOPICS}
     for topic in TOPICS:
         if not listed[topic.code]:
-            result.problems.append(f"no upcoming {topic.name} session on the Sessions tab")
+            plan.problems.append(f"no upcoming {topic.name} session on the Sessions tab")
     listed_ids = {s["id"] for sessions_of in listed.values() for s in sessions_of}
     for session in sessions:
         on = day_words(session.day)
@@ -100,18 +100,18 @@ def plan(job: JobInput[PdOptions]) -> Plan:
             status = pending_status(
                 "Session ID", session.id, session.pending, "its reminders go out"
             )
-        elif session.start < job.now:
+        elif session.start < given.now:
             status = f"Past session ({on})"
         elif session.id in listed_ids:
             status = f"Listed in reminders ({session.topic.code} {session.topic.name}, {on})"
         else:
             status = f"Upcoming ({on}): listed once earlier sessions have passed"
-        result.writes.append(write(SHEET, session.ref, "Status", status))
+        plan.writes.append(write(SHEET, session.ref, "Status", status))
     for person in staff:
         owed = "; ".join(t.name for t in person.owed)
-        result.writes.append(write(SHEET, person.ref, "Outstanding", owed))
+        plan.writes.append(write(SHEET, person.ref, "Outstanding", owed))
         if not person.owed:
-            result.writes.append(write(SHEET, person.ref, "Status", "All four topics completed"))
+            plan.writes.append(write(SHEET, person.ref, "Status", "All four topics completed"))
             continue
         context = {
             "name": person.name,
@@ -120,24 +120,26 @@ def plan(job: JobInput[PdOptions]) -> Plan:
         }
         note = f". Check: {person.note}" if person.note else ""
         owing = f"Owes {plural(len(person.owed), 'topic')}"
-        due = DIGEST.plan(job, person, owes=f"owes {owed}", owing=owing, context=context, note=note)
+        due = DIGEST.plan(
+            given, person, owes=f"owes {owed}", owing=owing, context=context, note=note
+        )
         if isinstance(due, Action):
-            result.actions.append(due)
+            plan.actions.append(due)
         else:
-            result.writes.append(write(SHEET, person.ref, "Status", due))
-    reminders, problems = session_reminders(job, upcoming, staff)
-    result.problems.extend(problems)
-    result.actions.extend(reminders)
-    return result
+            plan.writes.append(write(SHEET, person.ref, "Status", due))
+    reminders, problems = session_reminders(given, upcoming, staff)
+    plan.problems.extend(problems)
+    plan.actions.extend(reminders)
+    return plan
 
 
 def session_reminders(
-    job: JobInput[PdOptions], upcoming: Sequence[Session], staff: Sequence[Staff]
+    given: JobInput[PdOptions], upcoming: Sequence[Session], staff: Sequence[Staff]
 ) -> tuple[list[Action], list[str]]:
     """The day before a session, a reminder with its invite to everyone registered."""
-    days = job.options.session_reminder_days
-    found, problems = registered(job, upcoming, staff, days)
-    domain = address_of(job.settings.mail.organizer).rpartition("@")[2] or "mou.invalid"
+    days = given.options.session_reminder_days
+    found, problems = registered(given, upcoming, staff, days)
+    domain = address_of(given.settings.mail.organizer).rpartition("@")[2] or "mou.invalid"
     actions = []
     for session in upcoming:
         people = found.get(session.id)
@@ -150,18 +152,7 @@ def session_reminders(
                 language=language,
                 to=(email,),
                 context={"name": name, "session": session.context()},
-                invite=InviteSpec(
-                    uid=f"{session.id}.pd@{domain}",
-                    sequence=0,
-                    method="REQUEST",
-                    start=session.start,
-                    end=session.end,
-                    summary=session.title,
-                    location=session.location,
-                    url=session.join_link,
-                    description=f"MOU {session.topic.code}: {session.topic.name}",
-                    attendees=(Attendee(email, name),),
-                ),
+                invite=session.invite(domain, Attendee(email, name)),
             )
             for address, (email, name, language) in sorted(people.items())
         ]
@@ -186,17 +177,17 @@ def session_reminders(
     return actions, problems
 
 
-def rebuild(job: JobInput[PdOptions], run_log: RunLog, out: Rebuilt) -> None:
+def rebuild(given: JobInput[PdOptions], run_log: RunLog, out: Rebuilt) -> None:
     """Session reminders the sessions' statuses show as sent, to everyone registered now.
     (Digests need nothing: their keys come from Reminders Sent and Last Reminded.)"""
-    table = job.table(SHEET, "Sessions")
+    table = given.table(SHEET, "Sessions")
     statuses = {row.text("Session ID").casefold(): row.text("Status") for row in table or ()}
     if not any(status.startswith("Reminder sent to") for status in statuses.values()):
         return  # no mark: no need to read 75,000 staff rows a second time
-    sessions = read_sessions(job, job.options.session_minutes).items
-    upcoming = [s for s in sessions if s.start >= job.now]
+    sessions = read_sessions(given, given.options.session_minutes).items
+    upcoming = [s for s in sessions if s.start >= given.now]
     reminded: list[str] = []
-    for action in session_reminders(job, upcoming, read_staff(job).items)[0]:
+    for action in session_reminders(given, upcoming, read_staff(given).items)[0]:
         assert action.state is not None
         session = action.state[0].removeprefix("session:")
         if statuses.get(session.casefold(), "").startswith("Reminder sent to"):

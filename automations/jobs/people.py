@@ -86,7 +86,7 @@ def with_notes(status: str, notes: list[str]) -> str:
 
 
 def read_people(
-    job: JobInput,
+    given: JobInput,
     sheet: str,
     spec: TabSpec,
     *,
@@ -110,11 +110,11 @@ def read_people(
     :param fields: reads the job's own columns of a row (after the Email), raising
         RowProblem for a bad value; its notes join the row's status
     """
-    table = job.table(sheet, spec.name)
+    table = given.table(sheet, spec.name)
     assert table is not None
     reading: Reading[Person] = Reading()
     doubled = duplicates(table, lambda r: r.text("Email"))
-    languages = Languages(job.languages)
+    languages = Languages(given.languages)
     by_address: dict[str, list[tuple[Row, Mapping[str, str], list[str]]]] = {}
     seen: set[str] = set()
     for row in table:
@@ -132,7 +132,7 @@ def read_people(
             by_address.setdefault(email.casefold(), []).append((row, own, notes))
             continue
         # Active: each row on its own; the first mailable row of an address is used.
-        standing = standing_refusal(job.history, ref)
+        standing = standing_refusal(given.history, ref)
         if not consents:
             reading.status(sheet, ref, unless_refused(not_mailed, standing))
             continue
@@ -157,7 +157,7 @@ def read_people(
         if first.text("Email").casefold() in doubled or len(rows) > 1:
             numbers = doubled.get(first.text("Email").casefold(), [r.number for r, _, _ in rows])
             notes = [f"the same email is on {rows_phrase(numbers)}; mailed once", *notes]
-        standing = standing_refusal(job.history, ref)
+        standing = standing_refusal(given.history, ref)
         if any(parse_yes_no(r[consent], default=False) for r, _, _ in rows):
             reading.opted_out.add(address)
             reading.status(sheet, ref, unless_refused(not_mailed, standing))

@@ -35,7 +35,7 @@ class Reminded(Protocol):
 class Reminders:
     """Reminders of one occasion to the people of one tab.
 
-    :param job: the job's name (the first part of every key)
+    :param job_name: the job's name (the first part of every key)
     :param sheet: the spreadsheet of the rows
     :param occasion: the reminder's key part and template
     :param cooldown: the option holding the days between two reminders
@@ -45,7 +45,7 @@ class Reminders:
     :param count: the tool-owned column with how many reminders were sent
     """
 
-    job: str
+    job_name: str
     sheet: str
     occasion: Occasion
     cooldown: str
@@ -56,7 +56,7 @@ class Reminders:
 
     def plan(
         self,
-        job: JobInput[Any],
+        given: JobInput[Any],
         row: Reminded,
         *,
         owes: str,
@@ -71,12 +71,12 @@ class Reminders:
         :param context: the template values (the reminder's number and limit are added)
         :param note: added to the status (e.g. ". Check: ...")
         """
-        limit = int(getattr(job.options, self.limit))
+        limit = int(getattr(given.options, self.limit))
         if row.reminders_sent >= limit:
             return f"Reminder limit reached ({limit} sent); still {owes}"
         if row.last_reminded is not None:
-            due = row.last_reminded + dt.timedelta(days=int(getattr(job.options, self.cooldown)))
-            if job.today < due:
+            due = row.last_reminded + dt.timedelta(days=int(getattr(given.options, self.cooldown)))
+            if given.today < due:
                 return (
                     f"{owing}; reminded {row.last_reminded.isoformat()}, next reminder on or "
                     f"after {due.isoformat()}{note}"
@@ -87,13 +87,13 @@ class Reminders:
         previous = row.last_reminded.isoformat() if row.last_reminded else "never"
         address = row.email.casefold()
         message = Message(
-            key=message_key(self.job, row.id, self.occasion.name, number, previous, address),
+            key=message_key(self.job_name, row.id, self.occasion.name, number, previous, address),
             template=self.occasion.template,
             language=row.language,
             to=(row.email,),
             context={**context, "reminder_number": number, "reminder_limit": limit},
         )
-        today = job.today.isoformat()
+        today = given.today.isoformat()
         status = f"Reminder {number} of {limit} sent {today}: {owes}{note}"
         return Action(
             description=self.description.format(number=number, id=row.id),

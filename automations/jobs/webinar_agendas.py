@@ -63,7 +63,7 @@ def options(settings: Settings) -> WebinarOptions:
     reader = Options(settings, NAME)
     batches = read_batch_size(settings, NAME, reader, "families")
     owners = reader.addresses("owner")
-    result = WebinarOptions(
+    plan = WebinarOptions(
         agenda_lead_days=reader.integer("agenda_lead_days", 7, minimum=1, maximum=90),
         reminder_days=reader.integer("reminder_days", 1, minimum=0, maximum=14),
         batch_size=batches.size,
@@ -76,10 +76,10 @@ def options(settings: Settings) -> WebinarOptions:
         signature=read_signature(settings, NAME, reader),
     )
     reader.finish()
-    return result
+    return plan
 
 
-def coverage(job: JobInput[WebinarOptions], webinar: Webinar) -> Hold | None:
+def coverage(given: JobInput[WebinarOptions], webinar: Webinar) -> Hold | None:
     """MOU 7.0: no agenda goes out until all three required sections have text; the
     owner hears once per webinar."""
     missing = webinar.missing
@@ -92,7 +92,7 @@ def coverage(job: JobInput[WebinarOptions], webinar: Webinar) -> Hold | None:
         "fill in the column(s) and the agenda goes out on the next run",
         problems=[f"webinar {webinar.id} is missing {words}"],
     )
-    alert_to = job.options.alert_to
+    alert_to = given.options.alert_to
     if not alert_to:
         hold.problems.append(
             f"nobody to alert about webinar {webinar.id}: set jobs.{NAME}.owner or mail.admin"
@@ -106,7 +106,7 @@ def coverage(job: JobInput[WebinarOptions], webinar: Webinar) -> Hold | None:
 
 
 MAIL = Announcements(
-    job=NAME,
+    job_name=NAME,
     sheet=SHEET,
     kind="webinar",
     id_column="Webinar ID",
@@ -136,29 +136,32 @@ MAIL = Announcements(
         delivery=bcc_batches,
     ),
     count="Recipients",
-    context=lambda webinar, job: {"webinar": webinar.context(), "help": job.options.help_contact},
-    per_language=lambda job, language: {"family": job.options.signature.family(language)},
+    context=lambda webinar, given: {
+        "webinar": webinar.context(),
+        "help": given.options.help_contact,
+    },
+    per_language=lambda given, language: {"family": given.options.signature.family(language)},
     hold=coverage,
 )
 batch_key = functools.partial(batch_key, NAME)
 
 
-def plan(job: JobInput[WebinarOptions]) -> Plan:
+def plan(given: JobInput[WebinarOptions]) -> Plan:
     """Check coverage, then plan agendas, reminders and cancellation notices."""
-    result = Plan()
-    if job.options.batch_problem:
-        result.problems.append(job.options.batch_problem)
-    families = read_families(job)
-    people = result.take(families)
-    webinars = result.take(read_webinars(job, job.options.webinar_minutes))
-    MAIL.plan(job, webinars, people, result, families.opted_out)
-    return result
+    plan = Plan()
+    if given.options.batch_problem:
+        plan.problems.append(given.options.batch_problem)
+    families = read_families(given)
+    people = plan.take(families)
+    webinars = plan.take(read_webinars(given, given.options.webinar_minutes))
+    MAIL.plan(given, webinars, people, plan, families.opted_out)
+    return plan
 
 
-def rebuild(job: JobInput[WebinarOptions], run_log: RunLog, out: Rebuilt) -> None:
+def rebuild(given: JobInput[WebinarOptions], run_log: RunLog, out: Rebuilt) -> None:
     """The batches the webinars' marks show, and the coverage alerts their statuses name."""
-    webinars = read_webinars(job, job.options.webinar_minutes).items
-    MAIL.rebuild(job, webinars, read_families(job).items, out)
+    webinars = read_webinars(given, given.options.webinar_minutes).items
+    MAIL.rebuild(given, webinars, read_families(given).items, out)
     held = [
         w
         for w in webinars
@@ -167,7 +170,7 @@ def rebuild(job: JobInput[WebinarOptions], run_log: RunLog, out: Rebuilt) -> Non
     for webinar in held:
         keys = (
             message_key(NAME, webinar.id, "coverage-alert", a.casefold())
-            for a in job.options.alert_to
+            for a in given.options.alert_to
         )
         out.sent.update(keys)
     if held:
