@@ -1,5 +1,9 @@
 """Run a job: read → plan → deliver → write back → record, one step each.
 
+Reading is followed by the calendar's answers (Microsoft 365) and, for a ledger that
+knows nothing of the job, a rebuild from the sheets; planning by the holds (formulas not
+calculated, the agreement's end) and by storing the IDs given to new rows.
+
 The steps live in their own modules: reading and planning (`planning`, with the ledger
 rebuild and the holds), new IDs stored before use (`new_ids`), sending at most once
 (`delivery`, `calendar_events`), what to write (`writeback`) and writing it
@@ -27,8 +31,8 @@ from automations.mail.backend import Mailer, calendar_of
 from automations.mail.compose import Outgoing
 from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
-from automations.plan import Message, Plan
-from automations.planning import Planned, Planning, Request, notices
+from automations.plan import History, Message, Plan
+from automations.planning import Planned, Planning, Request, Tables, notices
 from automations.preview import show_dry_run, write_preview
 from automations.rebuild import record_rebuilt
 from automations.render import Renderer
@@ -63,7 +67,7 @@ class Runner:
         self.planning = Planning(
             settings, self.spreadsheet, ledger, renderer.languages, calendar, now
         )
-        # Paces sends to the mailer's limits (None: no limits, e.g. the outbox).
+        # `throttle` paces sends to the mailer's limits (None: no limits, e.g. the outbox).
         events = CalendarEvents(ledger, calendar, now, throttle) if calendar else None
         self.delivery = Delivery(ledger, mailer, self.prepare, now, throttle, events)
         self.writer = SheetWriter(ledger, self.spreadsheet)
@@ -111,17 +115,11 @@ class Runner:
         summary = RunSummary(job.name, dry_run=dry_run)
         request = Request(job, self.now(today), on_demand, resend)
         try:
-            planned = self.planning.planned(request)
-            if planned.rebuilt is not None:
-                record_rebuilt(
-                    self.ledger,
-                    job.name,
-                    planned.rebuilt,
-                    self.now(None),
-                    self.out,
-                    dry_run=dry_run,
-                )
-            settled = self.settle_ids(request, planned, dry_run)
+            tables = self.planning.read(job)
+            history = self.planning.history(request)  # with the calendar's answers synced
+            history = self.rebuild(request, tables, history, dry_run)
+            plan = self.planning.plan(request, tables, history)  # then the holds
+            settled = self.settle_ids(request, Planned(plan, tables, history), dry_run)
         except AutomationError as err:
             summary.error = str(err)
             log.error("%s: %s", job.name, err)
@@ -136,6 +134,16 @@ class Runner:
         fault_point("before-write-back")
         self.write_back(job, planned, earlier, after_sends, summary, request.now)
         return self.record(job, summary, request.now)
+
+    def rebuild(self, request: Request, tables: Tables, history: History, dry_run: bool) -> History:
+        """A ledger that knows nothing of the job is first rebuilt from the rows' sent marks,
+        recorded before anything is sent (a dry run only says what it would record)."""
+        rebuilt = self.planning.rebuilt(request, tables)
+        if rebuilt is None:
+            return history
+        name, now = request.job.name, self.now(None)
+        record_rebuilt(self.ledger, name, rebuilt, now, self.out, dry_run=dry_run)
+        return rebuilt.merged(history)
 
     def settle_ids(self, request: Request, planned: Planned, dry_run: bool) -> Settled:
         """New IDs stored before use (see automations.new_ids); a dry run assumes them."""

@@ -86,8 +86,9 @@ class Invitations:
     ) -> None:
         """Plan every event's invitations, updates, cancellations and reminders.
 
-        :param events: the events read (Event subclasses with `snapshot()` of the watched
-            fields and `context()` for templates)
+        :param given: the planner's input (the ledger's snapshots and keys sent)
+        :param events: the events read (Event subclasses with the watched fields as
+            attributes and `context()` for templates)
         :param people: everyone on the roster who may be invited
         :param plan: the plan the actions and statuses go into
         :param note: added to the statuses of events still to come (e.g. a roster problem)
