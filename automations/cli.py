@@ -28,6 +28,7 @@ from automations.daemon import Daemon
 from automations.demo import create_missing_workbooks, init_demo, missing_demo_workbooks
 from automations.due import decide
 from automations.errors import AutomationError, ConfigError, LockHeld
+from automations.holds import agreement_ended, uncalculated_warnings
 from automations.jobs import Job, registry
 from automations.jobs.rows import day_words
 from automations.languages import Language, english_name
@@ -37,7 +38,7 @@ from automations.mail.backend import check_mailer
 from automations.private import explain
 from automations.render import Renderer
 from automations.report import write_report
-from automations.runner import Runner, agreement_ended, uncalculated_warnings
+from automations.runner import Runner
 from automations.secrets import exposed_secret_files, exposed_state_files
 from automations.sheets.contract import Table
 from automations.sheets.workbook import WorkbookSpreadsheet

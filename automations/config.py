@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from automations import PROJECT_ROOT
 from automations.cells import CellValueError, parse_email
 from automations.errors import ConfigError
+from automations.mail import MAIL_BACKENDS
 from automations.schedules import Schedule, parse_schedule
+from automations.sheets import SHEETS_BACKENDS
 from automations.sheets.contract import Names
 
 DEFAULT_CONFIG = Path("config/jobs.toml")
-SHEETS_BACKENDS = ("workbook", "google")
-MAIL_BACKENDS = ("outbox", "smtp", "microsoft365")
 SPREADSHEETS = ("committee", "family", "pd")
 # A key named like this must never hold the secret itself, only where to find it.
 SECRET_KEYS = frozenset(
@@ -35,8 +35,6 @@ _TOP_LEVEL = {
     "mail",
     "jobs",
     "google",
-    "smtp",
-    "microsoft365",
     "limits",
     "languages",
 }
@@ -219,7 +217,8 @@ def load_settings(path: Path) -> Settings:
 def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     """Validate an already-parsed TOML document (paths resolve next to `path`)."""
     base = path.resolve().parent
-    _check_keys(data, _TOP_LEVEL, path, "")
+    # Each mail backend reads its own section ([smtp], [microsoft365]).
+    _check_keys(data, _TOP_LEVEL | set(MAIL_BACKENDS), path, "")
     _reject_secrets(data, path)
 
     def resolve(value: str) -> Path:
@@ -246,7 +245,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
 
     sheets = _table(data, "sheets", path)
     _check_keys(sheets, {"backend", "spreadsheets", "tabs", "columns"}, path, "sheets")
-    backend = _choice(sheets, "sheets.backend", path, SHEETS_BACKENDS)
+    backend = _choice(sheets, "sheets.backend", path, tuple(SHEETS_BACKENDS))
     spreadsheets: dict[str, SpreadsheetConfig] = {}
     configured = _table(sheets, "sheets.spreadsheets", path)
     for name, entry in configured.items():
@@ -296,7 +295,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     if sender is None:
         raise ConfigError(f'{_where(path, "mail.sender")} is required, e.g. "Name <a@b.org>"')
     mail = MailConfig(
-        backend=_choice(mail_data, "mail.backend", path, MAIL_BACKENDS),
+        backend=_choice(mail_data, "mail.backend", path, tuple(MAIL_BACKENDS)),
         sender=sender,
         organizer=_address(mail_data, "mail.organizer", path, sender) or sender,
         reply_to=_address(mail_data, "mail.reply_to", path, None),

@@ -20,7 +20,7 @@ from typing import Any
 
 from automations.backups import back_up, restore_steps
 from automations.durable import fsync_directory
-from automations.errors import AutomationError, ConfigError
+from automations.errors import ConfigError, LedgerError
 from automations.plan import AttendeeResponse, History
 from automations.private import explain, private_dir, touch_private
 from automations.sheets.contract import CellWrite, RowRef, RunLogEntry
@@ -158,14 +158,6 @@ class RunRecord:
     skipped: int
     failed: int
     summary: str
-
-
-class LedgerError(AutomationError):
-    """The ledger database cannot be opened, written (disk full, read-only) or is damaged."""
-
-    def __init__(self, message: str, why: str = "") -> None:
-        super().__init__(message)
-        self.why = why or message
 
 
 # SQLite errors that come from the host (disk, permissions, another process), not from a
@@ -329,7 +321,15 @@ class Ledger:
     def intent(
         self, key: str, job: str, message_id: str, recipients: int, now: dt.datetime
     ) -> None:
-        """Record that `key` is about to be sent (committed before the send starts)."""
+        """Record that `key` is about to be sent (committed before the send starts).
+
+        :param key: the message's key (job, entity, occasion, recipient)
+        :param job: the job it belongs to (its history, its sends)
+        :param message_id: the Message-ID it goes out with (or `event:<uid>` for a provider
+            calendar event), so a run that stops can ask the mailer whether it arrived
+        :param recipients: how many it goes to (counted against the daily limit once sent)
+        :param now: when (timezone-aware)
+        """
         stamp = now.isoformat()
         self._db.execute(
             "INSERT INTO sends (key, job, message_id, recipients, state, created_at, updated_at)"
@@ -342,7 +342,15 @@ class Ledger:
     def outcome(
         self, key: str, state: str, now: dt.datetime, detail: str = "", provider_id: str = ""
     ) -> None:
-        """Record how the send of `key` ended: sent, failed, rejected or uncertain."""
+        """Record how the send of `key` ended.
+
+        :param key: the message's key, recorded by `intent` before the send
+        :param state: "sent", "failed" (tried again next run), "rejected" (never retried)
+            or "uncertain" (reported for a person to check, never resent)
+        :param now: when (timezone-aware)
+        :param detail: the mailer's words, for statuses and logs
+        :param provider_id: the provider's id of the message or event, if it gives one
+        """
         self._db.execute(
             "UPDATE sends SET state = ?, detail = ?, provider_id = ?, updated_at = ? WHERE key = ?",
             (state, detail, provider_id, now.isoformat(), key),
@@ -382,7 +390,8 @@ class Ledger:
         return [SendRecord(*row) for row in rows]
 
     def history(self, job: str) -> History:
-        """Everything a planner may know about past runs of `job`."""
+        """Everything a planner may know about past runs of `job`: keys sent, entity
+        snapshots, sends whose outcome is unknown, and addresses a server refused."""
         sent = frozenset(
             row[0]
             for row in self._db.execute(
@@ -401,7 +410,16 @@ class Ledger:
                 "SELECT key FROM sends WHERE job = ? AND state IN ('intent', 'uncertain')", (job,)
             )
         )
-        return History(sent, states, unsettled=unsettled)
+        unsent = {
+            key: (state, detail)
+            for key, state, detail in self._db.execute(
+                "SELECT key, state, detail FROM sends WHERE job = ? AND state IN"
+                " ('failed', 'rejected', 'uncertain')",
+                (job,),
+            )
+        }
+        refused = self.refused_addresses(job)
+        return History(sent, states, unsettled=unsettled, refused=refused, unsent=unsent)
 
     # -- rebuilding from the sheets and backups ---------------------------------
 
@@ -485,7 +503,14 @@ class Ledger:
         state: tuple[str, Mapping[str, Any]] | None,
         now: dt.datetime,
     ) -> None:
-        """Atomically keep an action's write-backs and its entity snapshot."""
+        """Atomically keep an action's write-backs and its entity snapshot, once all of its
+        messages went.
+
+        :param job: the job the action belongs to
+        :param writes: cells to write back; they stay pending until `written`
+        :param state: (entity, snapshot) of what recipients now know, or None
+        :param now: when (timezone-aware)
+        """
         stamp = now.isoformat()
         with self._transaction() as db:
             db.executemany(

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from automations import catalogs, cli
-from automations.alerts import admin_alert
+from automations.alerts import admin_alert, rebuild_alert
 from automations.config import load_settings
 from automations.demo import init_demo
 from automations.jobs import mou_tracker, registry
 from automations.languages import Language, english_name, parse_language
-from automations.rebuild import rebuild_alert
 from automations.render import Renderer
 from automations.report import render_report, report_dir
 from tests.fixtures.browser import ARTIFACTS, inspect

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from automations.jobs import pd_reminders as pd
+from automations.mou import parse_topic
 from automations.plan import History, Plan
 from tests.fixtures.workbooks import TODAY, make_table
 
@@ -122,7 +123,7 @@ def digests(plan: Plan) -> list:
     ],
 )
 def test_topics_are_matched_by_name_or_code_ignoring_case_and_spacing(typed, code):
-    topic = pd.parse_topic(typed)
+    topic = parse_topic(typed)
     assert (topic.code if topic else None) == code
 
 
