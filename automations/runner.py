@@ -125,7 +125,15 @@ class Runner:
         planned, summary.error = settled.planned, settled.error
         self.notice(job, planned, settled.notes, summary)
         if dry_run:
-            show_dry_run(job.name, planned.plan, planned.history, self.renderer, summary, self.out)
+            show_dry_run(
+                job.name,
+                planned.plan,
+                planned.history,
+                self.renderer,
+                summary,
+                self.out,
+                planned.tables,
+            )
             return self.record(job, summary, request.now)
         earlier = self.ledger.pending(job.name)
         after_sends = self.deliver(job.name, planned.plan, summary)
