@@ -32,7 +32,7 @@ from automations.mail.compose import Outgoing
 from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
 from automations.plan import History, Message, Plan
-from automations.planning import Planned, Planning, Request, Tables, notices
+from automations.planning import Planned, Planning, Request, Tables, left_alone, notices
 from automations.preview import show_dry_run, write_preview
 from automations.rebuild import record_rebuilt
 from automations.render import Renderer
@@ -168,6 +168,9 @@ class Runner:
         sensitive, cleaned = notices(planned.tables)
         noticed = notes + sensitive + cleaned + planned.plan.problems
         summary.skipped = planned.plan.skipped
+        summary.left_alone = left_alone(planned.tables)
+        if summary.left_alone:
+            log.info("%s: left alone as totals/notes: %s", job.name, ", ".join(summary.left_alone))
         summary.problems.extend(noticed)
         for problem in noticed:
             log.warning("%s: %s", job.name, problem)

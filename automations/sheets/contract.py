@@ -27,6 +27,16 @@ SENSITIVE_HEADER = re.compile(
     re.IGNORECASE,
 )
 
+# What staff write under their data for themselves: a totals row ("Total", "Subtotal:",
+# "Grand total", "Total general") or a notes row ("Notes: ...", "Notas").
+FOOTER_LABEL = re.compile(
+    r"(?:grand\s+|sub\s*-?\s*)?totals?(?:\s+general)?\s*:?|sub-?totals?\s*:?|sum\s*:?|"
+    r"count\s*:?|(?:notes?|notas?)\b.*",
+    re.IGNORECASE | re.DOTALL,
+)
+# A formula's result under a totals label: a count, sum or percentage.
+_FIGURE = re.compile(r"[-+]?[\d.,\s]*\d[\d.,\s]*%?")
+
 # C0 controls and DEL, except tab, line feed and carriage return.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -165,6 +175,8 @@ class Table:
     uncalculated: tuple[tuple[Row, tuple[str, ...]], ...] = ()
     # Headers of the other columns kept by an open tab (TabSpec.open_columns), in order.
     extra: tuple[str, ...] = ()
+    # Totals and notes rows staff keep under the data (see is_footer): left alone.
+    footers: tuple[Row, ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -357,6 +369,7 @@ def build_table(
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
     held: list[tuple[Row, tuple[str, ...]]] = []
+    footers: list[Row] = []
     unknown = {
         (row, position): column
         for row, position in uncalculated
@@ -382,7 +395,10 @@ def build_table(
             if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
                 values[column] = CONTROL_CHARACTERS.sub("", value)
                 cleaned.append((offset, column))
-        if any(text(v) for name, v in values.items() if not spec.owns(name)):
+        staff = [v for name, v in values.items() if not spec.owns(name) and text(v)]
+        if staff and spec.key is not None and not spec.open_columns and is_footer(staff):
+            footers.append(Row(offset, values))
+        elif staff:
             rows.append(Row(offset, values))
     return Table(
         spreadsheet,
@@ -395,7 +411,26 @@ def build_table(
         tuple(misses),
         tuple(held),
         tuple(extra),
+        tuple(footers),
     )
+
+
+def is_footer(values: Sequence[CellValue]) -> bool:
+    """Whether a row's non-blank staff cells are a totals or notes row rather than data:
+    one cell labelled Total/Subtotal/Notes..., every other one a figure (a formula's
+    result) or nothing. A row holding an address, a date or any other text is data."""
+    labels = [v for v in values if isinstance(v, str) and FOOTER_LABEL.fullmatch(v.strip())]
+    if len(labels) != 1:
+        return False
+    return all(v is labels[0] or _is_figure(v) for v in values)
+
+
+def _is_figure(value: CellValue) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(_FIGURE.fullmatch(value.strip()))
 
 
 def key_text(value: CellValue) -> str:
