@@ -83,3 +83,62 @@ def test_the_readme_staff_table_lists_every_column_the_tool_reads():
     staff = readme[start : readme.index(")", readme.index("tool-owned", start))]
     for column in STAFF.columns:
         assert column.name in staff, column.name
+
+
+# -- obvious words in Group, Active and Opted Out ------------------------------------------
+
+
+def status_of(path: Path, tab: str, column: str, value: str) -> str:
+    return next(str(r["Status"]) for r in records(path, tab) if r[column] == value)
+
+
+def test_group_lausd_is_district_and_obvious_active_words_are_read(demo):
+    edit_tab(
+        demo.committee,
+        "Members",
+        {
+            1: {"Group": "LAUSD"},
+            2: {"Active": "Retired"},
+            3: {"Active": "inactive"},
+            4: {"Active": "Activo"},
+            5: {"Active": "Jubilada"},
+            6: {"Active": "maybe"},
+        },
+    )
+    run(demo, "committee-invites")
+    members = records(demo.committee, "Members")
+    assert members[0]["Status"] == "Active: invitations in English"
+    assert members[1]["Status"] == members[2]["Status"] == "Inactive: not invited"
+    assert members[3]["Status"] == "Active: invitations in English"
+    assert members[4]["Status"] == "Inactive: not invited"
+    assert members[5]["Status"] == (
+        'Error: Active "maybe" is not Yes or No (accepted: Yes, No, Sí, Active, Activo, '
+        "Activa, Inactive, Inactivo, Inactiva, Retired, Jubilado, Jubilada; blank means Yes)"
+    )
+
+
+def test_a_group_that_is_no_side_lists_the_accepted_ones(demo):
+    edit_tab(demo.committee, "Members", {1: {"Group": "Teachers"}})
+    run(demo, "committee-invites")
+    assert records(demo.committee, "Members")[0]["Status"] == (
+        'Error: Group "Teachers" is not District, UTLA or Parent (LAUSD counts as District; '
+        "Distrito counts as District; Padre counts as Parent; Madre counts as Parent; "
+        "Padre/Madre counts as Parent)"
+    )
+
+
+def test_opted_out_unsubscribed_is_read_and_staff_inactive_too(demo):
+    family = demo.folder / "family.xlsx"
+    edit_tab(family, "Families", {3: {"Opted Out": "Unsubscribed"}, 4: {"Opted Out": "baja"}})
+    edit_tab(family, "Families", {5: {"Opted Out": "Subscribed"}, 6: {"Opted Out": "later"}})
+    run(demo, "webinar-agendas")
+    families = records(family, "Families")
+    assert families[2]["Status"] == families[3]["Status"] == "Opted out: never mailed"
+    assert families[4]["Status"] == "Receives mail in English"
+    assert families[5]["Status"].startswith('Error: Opted Out "later" is not Yes or No (accepted')
+    assert "Unsubscribed" in families[5]["Status"] and "blank means No" in families[5]["Status"]
+    pd = demo.folder / "pd.xlsx"
+    edit_tab(pd, "Staff", {1: {"Active": "Inactive"}, 2: {"Active": "Retired"}})
+    run(demo, "pd-reminders")
+    staff = records(pd, "Staff")
+    assert staff[0]["Status"] == staff[1]["Status"] == "Inactive: not reminded"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_date, parse_email, parse_yes_no
+from automations.cells import parse_active, parse_date, parse_email
 from automations.errors import RowProblem
 from automations.jobs.declare import columns
 from automations.jobs.events import Event, EventRow, read_events
@@ -150,7 +150,7 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
                     "each person needs their own row"
                 )
             email = cell(row, "Email", parse_email)
-            active = cell(row, "Active", parse_yes_no, default=True)
+            active = cell(row, "Active", parse_active)
             last = cell(row, "Last Reminded", parse_date) if row.text("Last Reminded") else None
             count = whole_number(row, "Reminders Sent")
         except RowProblem as problem:

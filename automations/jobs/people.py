@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from automations.cells import parse_email, parse_yes_no
+from automations.cells import parse_active, parse_email, parse_opted_out
 from automations.errors import RowProblem
 from automations.jobs.rows import (
     LanguageChoice,
@@ -31,6 +31,8 @@ from automations.plan import JobInput, StatusCell
 from automations.sheets.contract import Row, RowRef, TabSpec
 
 Consent = Literal["Active", "Opted Out"]
+# How each consent column is read: blank Active is Yes, blank Opted Out is No.
+_CONSENT = {"Active": parse_active, "Opted Out": parse_opted_out}
 # A job's own columns of a person row: their values, and notes for the row's status.
 Fields = Callable[[Row], tuple[Mapping[str, str], list[str]]]
 
@@ -124,7 +126,7 @@ def read_people(
                 raise RowProblem("Name is blank")
             email = cell(row, "Email", parse_email)
             own, notes = fields(row) if fields is not None else ({}, [])
-            consents = cell(row, consent, parse_yes_no, default=consent == "Active")
+            consents = cell(row, consent, _CONSENT[consent])
         except RowProblem as problem:
             reading.error(sheet, ref, problem)
             continue
@@ -158,7 +160,7 @@ def read_people(
             numbers = doubled.get(first.text("Email").casefold(), [r.number for r, _, _ in rows])
             notes = [f"the same email is on {rows_phrase(numbers)}; mailed once", *notes]
         standing = standing_refusal(given.history, ref)
-        if any(parse_yes_no(r[consent], default=False) for r, _, _ in rows):
+        if any(parse_opted_out(r[consent]) for r, _, _ in rows):
             reading.opted_out.add(address)
             reading.status(sheet, ref, unless_refused(not_mailed, standing))
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Generic, TypeVar
@@ -70,13 +70,24 @@ def whole_number(row: Row, column: str) -> int:
     return int(value)
 
 
-def one_of(row: Row, column: str, allowed: Sequence[str]) -> str:
-    """The cell as one of `allowed` (case and spaces ignored), else a RowProblem."""
+def one_of(
+    row: Row, column: str, allowed: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> str:
+    """The cell as one of `allowed` (case and spaces ignored), or the option an alias
+    stands for ("LAUSD" for District), else a RowProblem listing what is accepted."""
     value = row.text(column)
+    folded = " ".join(value.split()).casefold()
     for option in allowed:
-        if value.casefold() == option.casefold():
+        if folded == option.casefold():
             return option
-    raise RowProblem(f'{column} "{value}" is not {", ".join(allowed[:-1])} or {allowed[-1]}')
+    for alias, option in (aliases or {}).items():
+        if folded == alias.casefold():
+            return option
+    also = "; ".join(f"{alias} counts as {option}" for alias, option in (aliases or {}).items())
+    raise RowProblem(
+        f'{column} "{value}" is not {", ".join(allowed[:-1])} or {allowed[-1]}'
+        + (f" ({also})" if also else "")
+    )
 
 
 def standing_refusal(history: History, ref: RowRef) -> str:
