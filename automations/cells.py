@@ -300,6 +300,37 @@ def parse_email(value: CellValue) -> str:
     return result.normalized
 
 
+# "Name <address>", as mail programs show and copy an address.
+_NAMED_ADDRESS = re.compile(r'\s*"?([^"<>]*?)"?\s*<([^<>]+)>\s*')
+# Characters staff put between two addresses in one cell.
+_SEPARATORS = re.compile(r"\s*(?:[;,/|\n]|\s+(?:and|y|or|o)\s+|\s)\s*")
+
+
+def parse_recipient(value: CellValue, *, who: str = "person") -> tuple[str, str]:
+    """The address of a person's Email cell, and the name typed with it ('' when none).
+
+    `Name <address>` gives the address and the name. Two addresses in one cell or a
+    `mailto:` link are errors saying how to fix the cell (`who` names the second person
+    a row is needed for: "parent").
+    """
+    raw = text(value)
+    if raw.casefold().startswith("mailto:"):
+        bare = raw[len("mailto:") :].split("?")[0].strip()
+        raise CellValueError(
+            f"{_quote(raw)} is a mailto: link; type the address alone ({bare}), without mailto:"
+        )
+    if raw.count("@") > 1:
+        parts = [p for p in _SEPARATORS.split(raw) if "@" in p]
+        raise CellValueError(
+            f"{_quote(raw)} holds {len(parts) if len(parts) > 1 else 'several'} addresses; "
+            f"one address per row: add a row for the second {who}"
+        )
+    named = _NAMED_ADDRESS.fullmatch(raw)
+    if named:
+        return parse_email(named[2].strip()), " ".join(named[1].split())
+    return parse_email(raw), ""
+
+
 def parse_link(value: CellValue) -> str:
     """Return an http(s) link; anything else (javascript:, data:, typos) is refused."""
     raw = text(value)

@@ -4,12 +4,16 @@ immigration-status headers in other languages, the README's Staff columns."""
 
 from __future__ import annotations
 
+import email
+from email import policy
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from automations import PROJECT_ROOT, cli
+from automations.cells import CellValueError, parse_recipient
 from automations.jobs.pd import STAFF
 from tests.fixtures.workbooks import TODAY, make_table, read_tab, records
 
@@ -142,3 +146,68 @@ def test_opted_out_unsubscribed_is_read_and_staff_inactive_too(demo):
     run(demo, "pd-reminders")
     staff = records(pd, "Staff")
     assert staff[0]["Status"] == staff[1]["Status"] == "Inactive: not reminded"
+
+
+# -- addresses typed as mail programs show them --------------------------------------------
+
+
+def test_two_addresses_or_a_mailto_link_say_how_to_fix_the_cell(demo):
+    family = demo.folder / "family.xlsx"
+    edit_tab(
+        family,
+        "Families",
+        {
+            2: {"Email": "a.parent@example.org; b.parent@example.org"},
+            3: {"Email": "mailto:carmen.diaz@example.org"},
+        },
+    )
+    run(demo, "webinar-agendas")
+    families = records(family, "Families")
+    assert families[1]["Status"].startswith('Error: Email "a.parent@example.org; b.parent')
+    assert families[1]["Status"].endswith(
+        "holds 2 addresses; one address per row: add a row for the second parent"
+    )
+    assert families[2]["Status"] == (
+        'Error: Email "mailto:carmen.diaz@example.org" is a mailto: link; type the address '
+        "alone (carmen.diaz@example.org), without mailto:"
+    )
+
+
+def test_name_and_address_as_mail_programs_copy_them_is_accepted(demo):
+    edit_tab(
+        demo.committee,
+        "Members",
+        {
+            2: {"Email": "Denise Washington <d.washington@example.org>"},
+            3: {"Name": None, "Email": '"Hyun-woo Park" <h.park@example.org>'},
+        },
+    )
+    assert run(demo, "committee-invites") == 0
+    members = records(demo.committee, "Members")
+    assert members[1]["Status"] == members[2]["Status"] == "Active: invitations in English"
+    sent = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in demo.emls()]
+    to = {str(m["To"]): m.get_body(("plain",)).get_content() for m in sent}
+    assert "d.washington@example.org" in to and "h.park@example.org" in to
+    assert "Dear Hyun-woo Park," in to["h.park@example.org"]
+    assert "Dear Denise Washington," in to["d.washington@example.org"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("maria@example.org", ("maria@example.org", "")),
+        ("María López <maria@example.org>", ("maria@example.org", "María López")),
+        ('"López, María" <maria@example.org>', ("maria@example.org", "López, María")),
+        ("<maria@example.org>", ("maria@example.org", "")),
+    ],
+)
+def test_a_recipient_cell_gives_the_address_and_the_name_typed_with_it(cell, expected):
+    assert parse_recipient(cell) == expected
+
+
+@pytest.mark.parametrize(
+    "cell", ["a@x.org, b@y.org", "a@x.org b@y.org", "a@x.org and b@y.org", "a@x.org/b@y.org"]
+)
+def test_two_addresses_in_a_cell_are_refused_whatever_stands_between(cell):
+    with pytest.raises(CellValueError, match="holds 2 addresses; one address per row"):
+        parse_recipient(cell, who="parent")

@@ -59,6 +59,7 @@ def read_members(given: JobInput[Any]) -> Reading[Person]:
         not_mailed="Inactive: not invited",
         name_required=True,
         fields=_member_fields,
+        who="member",
     )
 
 

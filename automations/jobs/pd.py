@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_active, parse_date, parse_email
+from automations.cells import parse_active, parse_date, parse_email, parse_recipient
 from automations.errors import RowProblem
 from automations.jobs.declare import columns
 from automations.jobs.events import Event, EventRow, read_events
@@ -149,7 +149,7 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
                     f"Employee ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
                     "each person needs their own row"
                 )
-            email = cell(row, "Email", parse_email)
+            email, typed = cell(row, "Email", parse_recipient)
             active = cell(row, "Active", parse_active)
             last = cell(row, "Last Reminded", parse_date) if row.text("Last Reminded") else None
             count = whole_number(row, "Reminders Sent")
@@ -172,7 +172,7 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
             continue
         choice = languages.choose(row.text("Language"))
         reading.items.append(
-            Staff(row, ref, ident, row.text("Name"), email, choice.used, choice.note,
+            Staff(row, ref, ident, row.text("Name") or typed, email, choice.used, choice.note,
                   completions.owed, last, count)
         )  # fmt: skip
     return reading
