@@ -175,7 +175,7 @@ class Runner:
         for problem in noticed:
             log.warning("%s: %s", job.name, problem)
         if sensitive and not summary.dry_run:
-            self.alert_admin(job.name, "privacy warning", sensitive, once=True)
+            self.alert_admin(job.name, "privacy warning", sensitive, once=True, warning=True)
 
     def deliver(self, job: str, plan: Plan, summary: RunSummary) -> list[CellWrite]:
         """Carry out every action of the plan; returns what rows say about sends that did
@@ -226,10 +226,17 @@ class Runner:
         return summary
 
     def alert_admin(
-        self, job: str, summary: str, problems: list[str], *, once: bool = False
+        self,
+        job: str,
+        summary: str,
+        problems: list[str],
+        *,
+        once: bool = False,
+        warning: bool = False,
     ) -> None:
-        """Email the admin: once per job, day and distinct failure (or once ever)."""
-        self.alerts.failed_run(job, summary, problems, once=once)
+        """Email the admin: once per job, day and distinct failure (or once ever); a
+        `warning` says what to look at in a run that goes on."""
+        self.alerts.failed_run(job, summary, problems, once=once, warning=warning)
 
     def report_rebuilds(self) -> bool:
         """Tell the admin which jobs' ledger records were rebuilt (True: there were some)."""

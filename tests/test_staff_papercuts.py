@@ -14,7 +14,9 @@ import pytest
 
 from automations import PROJECT_ROOT, cli
 from automations.cells import CellValueError, parse_recipient
+from automations.jobs.family import FAMILIES
 from automations.jobs.pd import STAFF
+from automations.sheets.contract import Names, build_table
 from tests.fixtures.workbooks import TODAY, make_table, read_tab, records
 
 
@@ -211,3 +213,57 @@ def test_a_recipient_cell_gives_the_address_and_the_name_typed_with_it(cell, exp
 def test_two_addresses_in_a_cell_are_refused_whatever_stands_between(cell):
     with pytest.raises(CellValueError, match="holds 2 addresses; one address per row"):
         parse_recipient(cell, who="parent")
+
+
+# -- immigration-status headers in the shipped languages ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Estatus migratorio",
+        "Situación migratoria",
+        "Estado migratorio",
+        "Ciudadanía",
+        "이민 신분",
+        "移民身份",
+        "移民身分",
+        "Tình trạng di trú",
+        "Иммиграционный статус",
+        "وضعیت مهاجرت",
+        "حالة الهجرة",
+        "Katayuan sa imigrasyon",
+        "միգրացիոն կարգավիճակ",
+    ],
+)
+def test_an_immigration_status_header_in_a_shipped_language_is_never_read(header):
+    grid = [[*(c.name for c in FAMILIES.columns), header], ["a@example.org", "", "", "", "", "X"]]
+    table = build_table("family", "Families", FAMILIES, Names(), grid)
+    assert table.sensitive_headers == (header,)
+    assert all(header not in row.values for row in table.rows)
+
+
+@pytest.mark.parametrize(
+    "header", ["Estado", "Estatus", "Situación", "Idioma", "Dado de baja", "Escuela", "Región"]
+)
+def test_ordinary_spanish_headers_are_not_taken_for_immigration_status(header):
+    grid = [[*(c.name for c in FAMILIES.columns), header]]
+    assert build_table("family", "Families", FAMILIES, Names(), grid).sensitive_headers == ()
+
+
+def test_the_privacy_warning_email_does_not_say_the_run_failed(demo):
+    family = demo.folder / "family.xlsx"
+    workbook = openpyxl.load_workbook(family)
+    sheet = workbook["Families"]
+    sheet.cell(1, sheet.max_column + 1).value = "Estatus migratorio"
+    workbook.save(family)
+    assert run(demo, "webinar-agendas") == 0
+    alerts = [p for p in demo.emls() if p.name.startswith("admin-alerts")]
+    assert len(alerts) == 1
+    text = email.message_from_bytes(alerts[0].read_bytes(), policy=policy.default)
+    body = text.get_body(("plain",)).get_content()
+    assert "'Estatus migratorio' that looks like immigration-status data" in body
+    assert "did not finish cleanly" not in body
+    assert "goes on as usual" in body
+    html = text.get_body(("html",)).get_content()
+    assert "did not finish cleanly" not in html and "goes on as usual" in html

@@ -20,10 +20,28 @@ RUN_LOG_TAB = "Run Log"
 RUN_LOG_HEADERS = ("When", "Job", "Dry Run", "Sent", "Skipped", "Failed", "Summary")
 # How far down a tab the header row may start (title rows above it are common).
 HEADER_SEARCH_ROWS = 10
-# Header words that suggest immigration-status data, which the tool must never read.
+# Header words that suggest immigration-status data, which the tool must never read: in
+# English and in each shipped language (staff name columns in their own language too).
 SENSITIVE_HEADER = re.compile(
     r"immigration\s*status|visa|citizen|a[\s-]?number|alien\s*(reg|no)|daca|undocumented|"
-    r"legal\s*status|green\s*card",
+    r"legal\s*status|green\s*card|"
+    # Spanish: Estatus migratorio, Situación migratoria, Estado migratorio, ciudadanía
+    r"(estatus|status|estado|situaci[oó]n|condici[oó]n|calidad)\s+(migratori[oa]|"
+    r"de\s+(inmigraci[oó]n|migraci[oó]n)|legal|de\s+residencia)|ciudadan[ií]a|"
+    r"indocumentad[oa]|n[uú]mero\s+a\b|n[uú]mero\s+de\s+extranjero|tarjeta\s+verde|"
+    r"residencia\s+permanente|"
+    # Korean, Armenian, Chinese (simplified and traditional)
+    r"이민\s*신분|체류\s*(자격|신분)|시민권|비자|영주권|"
+    r"ներգաղթ|միգրացիոն\s*կարգավիճակ|քաղաքացիություն|վիզա|"
+    r"移民(身份|身分|状态|狀態)|公民身[份分]|签证|簽證|绿卡|綠卡|无证|無證|"
+    # Filipino, Vietnamese, Russian
+    r"katayuan\s+(sa\s+)?imigrasyon|pagkamamamayan|"
+    r"t[iì]nh\s+tr[aạ]ng\s+di\s+tr[uú]|\bdi\s+tr[uú]\b|qu[oố]c\s+t[iị]ch|"
+    r"th[iị]\s+th[uự]c|th[eẻ]\s+xanh|"
+    r"иммиграционн|миграционн\w*\s+статус|гражданств|\bвиз[аы]\b|грин[\s-]?карт|"
+    # Farsi, Arabic
+    r"وضعیت\s*(مهاجرت|اقامت)|شهروندی|تابعیت|ویزا|گرین\s*کارت|"
+    r"(وضع|حالة)\s*(الهجرة|الإقامة)|الوضع\s+القانوني|الجنسية|تأشيرة|البطاقة\s+الخضراء",
     re.IGNORECASE,
 )
 
