@@ -267,3 +267,46 @@ def test_the_privacy_warning_email_does_not_say_the_run_failed(demo):
     assert "goes on as usual" in body
     html = text.get_body(("html",)).get_content()
     assert "did not finish cleanly" not in html and "goes on as usual" in html
+
+
+# -- alerts built on rows that were refused name them --------------------------------------
+
+
+def alert_bodies(demo, prefix: str) -> list[tuple[str, str]]:
+    found = []
+    for path in demo.emls():
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if str(message["Subject"]).startswith(prefix):
+            plain = message.get_body(("plain",)).get_content()
+            found.append((plain, message.get_body(("html",)).get_content()))
+    return found
+
+
+def test_the_roster_alert_names_the_member_rows_not_counted_and_why(demo, capsys):
+    edit_tab(demo.committee, "Members", {2: {"Email": "d.washington@"}})
+    run(demo, "committee-invites")
+    alerts = alert_bodies(demo, "Committee roster needs attention")
+    assert len(alerts) == 2  # one to each co-chair
+    plain, html = alerts[0]
+    assert "2 District members active, 3 needed" in plain
+    assert "These rows of the Members tab were not counted because of a problem" in plain
+    assert '- row 3: Email "d.washington@" is not a valid email address' in plain
+    assert "<li>row 3: Email " in html and "d.washington@" in html
+    assert 'not counted: row 3: Email "d.washington@"' in last_run_log(demo.committee)
+
+
+def test_two_meetings_with_one_id_are_named_not_called_an_empty_meetings_tab(demo):
+    same = {"Meeting ID": "CM-20261210"}
+    edit_tab(demo.committee, "Meetings", {1: same, 2: same})
+    run(demo, "committee-invites", "--today", "2026-12-05")
+    alerts = alert_bodies(demo, "No committee meeting scheduled for 2026 Q4")
+    assert len(alerts) == 2
+    plain, html = alerts[0]
+    assert "has no meeting in it" not in plain and "has no meeting in it" not in html
+    assert "no usable meeting on the Meetings tab falls in it" in plain
+    for row in (2, 3):
+        line = (
+            f"- row {row}: Meeting ID CM-20261210 is on rows 2 and 3; give each meeting its own ID"
+        )
+        assert line in plain
+    assert "row 2: Meeting ID CM-20261210 is on rows 2 and 3" in html

@@ -155,7 +155,7 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
             count = whole_number(row, "Reminders Sent")
         except RowProblem as problem:
             if ident:
-                reading.error(SHEET, ref, problem)
+                reading.error(SHEET, ref, problem, row.number)
             else:
                 reading.problems.append(f"Staff row {row.number}: {problem}")
                 reading.skipped += 1
@@ -168,7 +168,9 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
             # No digest at all: with one topic unreadable, a reminder could name a topic
             # the person did, or leave out one they owe. A person settles the cell first.
             problem = "; ".join(completions.problems)
-            reading.error(SHEET, ref, f"{problem}. No reminder is sent until it is fixed")
+            reading.error(
+                SHEET, ref, f"{problem}. No reminder is sent until it is fixed", row.number
+            )
             continue
         choice = languages.choose(row.text("Language"))
         reading.items.append(

@@ -138,7 +138,7 @@ def read_people(
             own, notes = fields(row) if fields is not None else ({}, [])
             consents = cell(row, consent, _CONSENT[consent])
         except RowProblem as problem:
-            reading.error(sheet, ref, problem)
+            reading.error(sheet, ref, problem, row.number)
             continue
         if consent == "Opted Out":
             by_address.setdefault(email.casefold(), []).append((row, own, notes))

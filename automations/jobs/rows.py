@@ -124,15 +124,20 @@ class Reading(Generic[T]):
     assigned: list[CellWrite] = dataclasses.field(default_factory=list)
     # Addresses (casefolded) that asked not to be mailed (tabs with an Opted Out column).
     opted_out: set[str] = dataclasses.field(default_factory=set)
+    # The rows skipped and why ("row 3: Email ... is not a valid email address"), so an
+    # alert built on what was read can name what was left out.
+    refused: list[str] = dataclasses.field(default_factory=list)
 
     def status(self, sheet: str, ref: RowRef, value: str) -> None:
         """Say `value` in the row's Status."""
         self.writes.append(CellWrite(sheet, ref, "Status", value))
 
-    def error(self, sheet: str, ref: RowRef, problem: object) -> None:
-        """Skip the row and say why in its Status."""
+    def error(self, sheet: str, ref: RowRef, problem: object, row: int | None = None) -> None:
+        """Skip the row (sheet row number `row`) and say why in its Status."""
         self.status(sheet, ref, error_status(problem))
         self.skipped += 1
+        where = f"row {row}" if row is not None else ref.key or "a row"
+        self.refused.append(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
