@@ -310,3 +310,15 @@ def test_two_meetings_with_one_id_are_named_not_called_an_empty_meetings_tab(dem
         )
         assert line in plain
     assert "row 2: Meeting ID CM-20261210 is on rows 2 and 3" in html
+
+
+def test_no_upcoming_session_names_the_session_rows_set_aside(demo):
+    pd = demo.folder / "pd.xlsx"
+    sessions = records(pd, "Sessions")
+    family = [n for n, r in enumerate(sessions, 1) if r["Topic"] == "Family Resources"]
+    edit_tab(pd, "Sessions", {n: {"Date": "someday"} for n in family})
+    run(demo, "pd-reminders")
+    assert "no upcoming Family Resources session on the Sessions tab (not counted: row " in (
+        last_run_log(pd)
+    )
+    assert 'Date "someday" is not a date' in last_run_log(pd)

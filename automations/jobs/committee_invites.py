@@ -25,7 +25,7 @@ from automations.jobs.declare import addresses, number, read_options
 from automations.jobs.engine import alert, alert_recipients, missing_row_context, sample_messages
 from automations.jobs.invitations import Invitations
 from automations.jobs.occasions import Occasion, already_sent, before_start, on_cancel
-from automations.jobs.rows import address_of, message_key
+from automations.jobs.rows import address_of, message_key, not_counted
 from automations.mou import APPOINTERS, GROUPS, NEEDED, check_roster
 from automations.plan import InviteSpec, JobInput, Message, Plan
 from automations.quarters import Quarter, quarters
@@ -161,14 +161,6 @@ def plan(given: JobInput[CommitteeOptions]) -> Plan:
                 alert(description, key, "committee_quarter_alert", context, alert_to)
             )
     return plan
-
-
-def not_counted(refused: Sequence[str]) -> str:
-    """' (not counted: row 3: ...; row 7: ...)' for a run line, '' when no row was refused."""
-    if not refused:
-        return ""
-    shown = "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
-    return f" (not counted: {shown})"
 
 
 def quarters_without_meeting(

@@ -101,6 +101,14 @@ def unless_refused(status: str, standing: str) -> str:
     return standing if standing and not status.startswith("Error") else status
 
 
+def not_counted(refused: Sequence[str]) -> str:
+    """' (not counted: row 3: ...; row 7: ...)' for a run line, '' when no row was refused."""
+    if not refused:
+        return ""
+    shown = "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
+    return f" (not counted: {shown})"
+
+
 def error_status(problem: object) -> str:
     """The status for a row skipped because of `problem`."""
     return f"Error: {problem}"
