@@ -319,10 +319,10 @@ def parse_recipient(value: CellValue, *, who: str = "person") -> tuple[str, str]
         raise CellValueError(
             f"{_quote(raw)} is a mailto: link; type the address alone ({bare}), without mailto:"
         )
-    if raw.count("@") > 1:
-        parts = [p for p in _SEPARATORS.split(raw) if "@" in p]
+    parts = [p for p in _SEPARATORS.split(raw) if "@" in p]
+    if len(parts) > 1:
         raise CellValueError(
-            f"{_quote(raw)} holds {len(parts) if len(parts) > 1 else 'several'} addresses; "
+            f"{_quote(raw)} holds {len(parts)} addresses; "
             f"one address per row: add a row for the second {who}"
         )
     named = _NAMED_ADDRESS.fullmatch(raw)
