@@ -37,11 +37,14 @@ def admin_alert(
     problems: Sequence[str],
     *,
     once: bool = False,
+    warning: bool = False,
 ) -> Message | None:
     """The alert for a failed run of `job`, or None when no admin address is configured.
 
     The key holds the job, the day and a digest of the failure, so the same failure
-    alerts once a day while a different one alerts again; `once` drops the day.
+    alerts once a day while a different one alerts again; `once` drops the day. A
+    `warning` (a privacy warning) is about a run that goes on: the email does not say
+    the run failed.
     """
     if not settings.mail.admin:
         return None
@@ -60,6 +63,7 @@ def admin_alert(
             "problems": shown,
             "more": max(0, len(set(problems)) - len(shown)),
             "config": str(settings.path),
+            "warning": warning,
         },
     )
 
@@ -110,10 +114,15 @@ class Alerts:
         self.settings, self.ledger, self.delivery = settings, ledger, delivery
         self.prepare, self.clock = prepare, clock
 
-    def failed_run(self, job: str, summary: str, problems: list[str], *, once: bool) -> None:
-        """Email the admin: once per job, day and distinct failure (or once ever)."""
+    def failed_run(
+        self, job: str, summary: str, problems: list[str], *, once: bool, warning: bool = False
+    ) -> None:
+        """Email the admin: once per job, day and distinct failure (or once ever); a
+        `warning` is about a run that goes on."""
         day = self.clock().date()
-        message = admin_alert(self.settings, job, day, summary, problems, once=once)
+        message = admin_alert(
+            self.settings, job, day, summary, problems, once=once, warning=warning
+        )
         if message is None:
             return
         delivered = self._send(message, unrecorded=True)

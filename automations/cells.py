@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from dateutil import parser as dateparser
@@ -130,18 +131,63 @@ _YES = {"yes", "y", "true", "x", "✓", "✔", "si", "sí", "1", "cancelled", "c
 _NO = {"no", "n", "false", "0", "-"}
 
 
-def parse_yes_no(value: CellValue, *, default: bool) -> bool:
-    """Read Yes/No (also y/n, true/false, x, sí); blank gives the default."""
+# Words staff type instead of Yes/No in the columns that decide who is mailed (English,
+# Spanish): the meaning is plain, so they are read; anything else stays an error.
+ACTIVE_WORDS = {
+    "Active": True,
+    "Activo": True,
+    "Activa": True,
+    "Inactive": False,
+    "Inactivo": False,
+    "Inactiva": False,
+    "Retired": False,
+    "Jubilado": False,
+    "Jubilada": False,
+}
+OPTED_OUT_WORDS = {
+    "Unsubscribed": True,
+    "Opted out": True,
+    "Dado de baja": True,
+    "Dada de baja": True,
+    "Baja": True,
+    "Subscribed": False,
+    "Suscrito": False,
+    "Suscrita": False,
+}
+
+
+def parse_yes_no(
+    value: CellValue, *, default: bool, words: Mapping[str, bool] | None = None
+) -> bool:
+    """Read Yes/No (also y/n, true/false, x, sí, and `words` such as Inactive); blank
+    gives the default. Anything else is an error listing what is accepted."""
     if isinstance(value, bool):
         return value
-    raw = text(value).lower()
+    raw = " ".join(text(value).lower().split())
     if not raw:
         return default
     if raw in _YES:
         return True
     if raw in _NO:
         return False
-    raise CellValueError(f"{_quote(value)} is not Yes or No")
+    for word, meaning in (words or {}).items():
+        if raw == word.casefold():
+            return meaning
+    also = ", ".join(["Sí", *(words or {})])
+    raise CellValueError(
+        f"{_quote(value)} is not Yes or No (accepted: Yes, No, {also}; blank means "
+        f"{'Yes' if default else 'No'})"
+    )
+
+
+def parse_active(value: CellValue, *, default: bool = True) -> bool:
+    """An Active cell: Yes/No, or Active/Inactive/Retired (and Spanish)."""
+    return parse_yes_no(value, default=default, words=ACTIVE_WORDS)
+
+
+def parse_opted_out(value: CellValue, *, default: bool = False) -> bool:
+    """An Opted Out cell: Yes/No, or Unsubscribed/Subscribed (and Spanish)."""
+    return parse_yes_no(value, default=default, words=OPTED_OUT_WORDS)
 
 
 # Words that say a PD topic was completed when no date was written (English, Spanish).
@@ -252,6 +298,37 @@ def parse_email(value: CellValue) -> str:
     except EmailNotValidError:
         raise CellValueError(f"{_quote(raw)} is not a valid email address") from None
     return result.normalized
+
+
+# "Name <address>", as mail programs show and copy an address.
+_NAMED_ADDRESS = re.compile(r'\s*"?([^"<>]*?)"?\s*<([^<>]+)>\s*')
+# Characters staff put between two addresses in one cell.
+_SEPARATORS = re.compile(r"\s*(?:[;,/|\n]|\s+(?:and|y|or|o)\s+|\s)\s*")
+
+
+def parse_recipient(value: CellValue, *, who: str = "person") -> tuple[str, str]:
+    """The address of a person's Email cell, and the name typed with it ('' when none).
+
+    `Name <address>` gives the address and the name. Two addresses in one cell or a
+    `mailto:` link are errors saying how to fix the cell (`who` names the second person
+    a row is needed for: "parent").
+    """
+    raw = text(value)
+    if raw.casefold().startswith("mailto:"):
+        bare = raw[len("mailto:") :].split("?")[0].strip()
+        raise CellValueError(
+            f"{_quote(raw)} is a mailto: link; type the address alone ({bare}), without mailto:"
+        )
+    parts = [p for p in _SEPARATORS.split(raw) if "@" in p]
+    if len(parts) > 1:
+        raise CellValueError(
+            f"{_quote(raw)} holds {len(parts)} addresses; "
+            f"one address per row: add a row for the second {who}"
+        )
+    named = _NAMED_ADDRESS.fullmatch(raw)
+    if named:
+        return parse_email(named[2].strip()), " ".join(named[1].split())
+    return parse_email(raw), ""
 
 
 def parse_link(value: CellValue) -> str:

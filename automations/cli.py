@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import errno
 import gc
+import importlib.metadata
 import logging
 import sqlite3
 import sys
@@ -25,7 +26,13 @@ from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.crashes import crash_line, record_crash
 from automations.daemon import Daemon
-from automations.demo import create_missing_workbooks, init_demo, missing_demo_workbooks
+from automations.demo import (
+    create_missing_workbooks,
+    demo_files,
+    holds_project,
+    init_demo,
+    missing_demo_workbooks,
+)
 from automations.due import decide
 from automations.errors import AutomationError, ConfigError, LockHeld
 from automations.holds import agreement_ended, uncalculated_warnings
@@ -110,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"configuration file (default: {DEFAULT_CONFIG})",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every message sent")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("list", help="the jobs, their schedules, and when each last ran")
@@ -183,7 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the page (default: mou-report.html)",
     )
     report.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
+    # `jobs.py run all --config x.toml` too: given after the command it wins, and
+    # SUPPRESS keeps the default from overwriting one given before it.
+    for command in commands.choices.values():
+        command.add_argument(
+            "--config", type=Path, default=argparse.SUPPRESS, help="configuration file"
+        )
     return parser
+
+
+def _version() -> str:
+    """The installed package's version ('unknown' when run from a bare copy)."""
+    try:
+        return importlib.metadata.version("automations")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _select(name: str, settings: Settings) -> list[Job]:
@@ -412,7 +434,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     """Write a job's messages to files without sending anything."""
     if args.out.exists() and not args.out.is_dir():
         raise ConfigError(
-            f"preview --out {args.out} is a file; give a folder for the preview files "
+            f"preview --out {args.out.absolute()} is a file; give a folder for the preview files "
             "(it is created when missing)"
         )
     settings = _settings(args.config, args.today)
@@ -426,11 +448,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if not _about(err, args.out):
             raise
         raise ConfigError(
-            f"preview --out {args.out}: cannot write the preview there ({explain(err)}); "
-            "give a folder this user can write"
+            f"preview --out {args.out.absolute()}: cannot write the preview there "
+            f"({explain(err)}); give a folder this user can write"
         ) from None
     messages = sum(1 for f in files if f.suffix == ".eml")
-    print(f"{job.name}: {messages} message(s) previewed; open {args.out / 'index.html'}")
+    print(f"{job.name}: {messages} message(s) previewed; open {args.out.absolute() / 'index.html'}")
     return EXIT_OK
 
 
@@ -477,10 +499,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             warnings.extend(uncalculated_warnings(spreadsheet.describe(), table))
         if isinstance(spreadsheet, WorkbookSpreadsheet) and (busy := spreadsheet.in_use()):
             warnings.append(str(busy))
+    checked, mail_ok = None, False
     try:
         mailer = open_mailer(settings)
         try:
             checked = check_mailer(mailer)
+            mail_ok = True
         finally:
             mailer.close()
         if checked:
@@ -522,13 +546,27 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"problem: {line}")
     for line in languages_table(states.values()):
         print(line)
-    if not problems:
-        sendable = ", ".join(sorted(renderer.languages))
-        print(
-            f"OK: {settings.path} ({len(jobs)} jobs, {len(wanted)} spreadsheets, messages in "
-            f"{sendable})"
+    print(
+        check_summary(
+            problems,
+            spreadsheets=len(wanted),
+            jobs=len(jobs),
+            languages=len(renderer.languages),
+            mail=f"mail backend {settings.mail.backend} "
+            + ("reachable" if checked else "ready" if mail_ok else "not reachable"),
         )
+    )
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def check_summary(
+    problems: Sequence[str], *, spreadsheets: int, jobs: int, languages: int, mail: str
+) -> str:
+    """`check`'s last line: what was checked when all is well, else how many problems."""
+    if problems:
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        return f"{count} found, each on a 'problem:' line above"
+    return f"OK: {spreadsheets} spreadsheets, {jobs} jobs, {languages} languages, {mail}"
 
 
 def languages_table(states: Iterable[LanguageState]) -> list[str]:
@@ -624,14 +662,34 @@ def cmd_init(args: argparse.Namespace) -> int:
         for line in init_configured(_settings(args.config)):
             print(line)
         return EXIT_OK
+    folder = args.demo.absolute()
+    if holds_project(folder):
+        raise ConfigError(
+            f"init --demo {folder}: this folder holds the project's own files; nothing was "
+            f"written. Give a new or empty folder, e.g. init --demo {folder / 'demo'}"
+        )
+    existed = [path for path in demo_files(folder) if path.exists()]
+    next_step = f"Next: python jobs.py --config {folder / 'jobs.toml'} run all"
+    if len(existed) == len(demo_files(folder)):
+        raise ConfigError(
+            f"init --demo {folder}: a demo is already there "
+            f"({', '.join(p.name for p in existed)}); nothing was changed. Use it "
+            f"(python jobs.py --config {folder / 'jobs.toml'} run all), or give a new folder"
+        )
     try:
-        config = init_demo(args.demo, dt.date.today())
+        init_demo(folder, dt.date.today())
     except OSError as err:
         raise ConfigError(
-            f"init --demo {args.demo}: cannot write the demo there ({explain(err)}); "
+            f"init --demo {folder}: cannot write the demo there ({explain(err)}); "
             "give a new or empty folder this user can write"
         ) from None
-    print(f"Demo written to {args.demo}. Next: python jobs.py --config {config} run all")
+    if existed:
+        print(
+            f"Demo completed in {folder}: {', '.join(p.name for p in existed)} already "
+            "there and left unchanged; the missing files were written. " + next_step
+        )
+    else:
+        print(f"Demo written to {folder}. {next_step}")
     return EXIT_OK
 
 
@@ -651,7 +709,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if not _about(err, args.out):
             raise
         raise ConfigError(
-            f"report --out {args.out}: cannot write the page there ({explain(err)}); "
+            f"report --out {args.out.absolute()}: cannot write the page there ({explain(err)}); "
             "give a file name this user can write, e.g. mou-report.html"
         ) from None
     print(f"MOU tracker report written to {out}")
@@ -705,12 +763,13 @@ def _check_report_path(out: Path) -> None:
     """Refuse a folder, and never overwrite a file that is not an HTML page."""
     if out.is_dir():
         raise ConfigError(
-            f"report --out {out} is a folder; give a file name, e.g. {out / 'mou-report.html'}"
+            f"report --out {out.absolute()} is a folder; give a file name, e.g. "
+            f"{out.absolute() / 'mou-report.html'}"
         )
     if out.exists() and out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(
-            f"report --out {out} is an existing file that is not an .html page; it is left "
-            "alone: give a name ending in .html"
+            f"report --out {out.absolute()} is an existing file that is not an .html page; "
+            "it is left alone: give a name ending in .html"
         )
 
 

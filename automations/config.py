@@ -189,6 +189,8 @@ def _check_keys(data: Mapping[str, Any], allowed: set[str], path: Path, section:
 
 def load_settings(path: Path) -> Settings:
     """Read and validate the configuration file at `path`."""
+    # Every message names files by absolute path, so cron mail and the terminal agree.
+    path = path.absolute()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -11,6 +11,7 @@ import openpyxl
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from automations import PROJECT_ROOT
 from automations.config import Settings
 
 log = logging.getLogger("automations")
@@ -534,3 +535,19 @@ def init_demo(folder: Path, today: dt.date) -> Path:
         if not path.exists():
             _write_workbook(path, tabs)
     return config
+
+
+def demo_files(folder: Path) -> list[Path]:
+    """The files `init --demo` writes into `folder`: jobs.toml and one workbook per sheet."""
+    return [folder / "jobs.toml"] + [folder / f"{name}.xlsx" for name in SHIPPED_DEMO_PATHS]
+
+
+# Files that mark a folder as the project's own (a clone or an unpacked release).
+_PROJECT_MARKERS = ("pyproject.toml", "jobs.py", "automations/__init__.py")
+
+
+def holds_project(folder: Path) -> bool:
+    """Whether `folder` holds the project's own files, where a demo must not be written."""
+    return folder.resolve() == PROJECT_ROOT or any(
+        (folder / marker).exists() for marker in _PROJECT_MARKERS
+    )

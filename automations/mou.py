@@ -21,6 +21,9 @@ from automations.cells import CellValue, CellValueError, parse_completion
 
 GROUPS = ("District", "UTLA", "Parent")
 APPOINTERS = ("District", "UTLA")
+# Other names staff use for a side: the District is LAUSD (Distrito in Spanish).
+SIDE_ALIASES = {"LAUSD": "District", "Distrito": "District"}
+GROUP_ALIASES = {**SIDE_ALIASES, "Padre": "Parent", "Madre": "Parent", "Padre/Madre": "Parent"}
 NEEDED = {"District": 3, "UTLA": 3, "Parent": 2}
 
 

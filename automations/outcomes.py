@@ -66,6 +66,8 @@ class RunSummary:
     written: int = 0
     problems: list[str] = field(default_factory=list)
     error: str | None = None
+    # Rows read as totals or notes, not data ("Staff row 40 (Total)"): named, not counted.
+    left_alone: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -95,4 +97,5 @@ class RunSummary:
             if self.queued:
                 counts += f", queued {self.queued} (daily sending limit reached)"
         first = self.error or (self.problems[0] if self.problems else "")
-        return f"{counts}{'; ' + first if first else ''}"
+        alone = f"; left alone as totals/notes: {', '.join(self.left_alone)}"
+        return f"{counts}{'; ' + first if first else ''}{alone if self.left_alone else ''}"

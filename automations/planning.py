@@ -24,7 +24,7 @@ from automations.plan import History, JobInput, Plan
 from automations.rebuild import RUN_LOG_SPEC, Rebuilt, rebuild_job
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
-from automations.sheets.contract import RUN_LOG_TAB, Table, TabSpec, find_tab
+from automations.sheets.contract import FOOTER_LABEL, RUN_LOG_TAB, Row, Table, TabSpec, find_tab
 from automations.writeback import apply
 
 Tables = dict[str, dict[str, Table]]
@@ -183,3 +183,21 @@ def notices(tables: Mapping[str, Mapping[str, Table]]) -> tuple[list[str], list[
         for number, column in table.cleaned
     ]
     return sensitive, cleaned
+
+
+def left_alone(tables: Mapping[str, Mapping[str, Table]]) -> list[str]:
+    """The totals and notes rows under the data, each named once ("Staff row 40 (Total)")."""
+    return [
+        f"{table.title} row {row.number} ({_label(row)})"
+        for by_tab in tables.values()
+        for table in by_tab.values()
+        for row in table.footers
+    ]
+
+
+def _label(row: Row) -> str:
+    """The row's label cell (Total, Notes: ...), cut short."""
+    texts = [v for v in row.values.values() if isinstance(v, str)]
+    label = next((v for v in texts if FOOTER_LABEL.fullmatch(v.strip())), "")
+    label = " ".join(label.split())
+    return label if len(label) <= 30 else label[:29] + "…"

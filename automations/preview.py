@@ -20,6 +20,7 @@ from automations.outcomes import RunSummary, describe_recipients
 from automations.plan import History, Message, Plan
 from automations.private import private_dir, write_private
 from automations.render import Renderer
+from automations.writeback import Tables, cell_id, current_values, last_per_cell
 
 INDEX = "index.html"
 # Lines a dry run prints before "... and N more".
@@ -89,10 +90,13 @@ def write_preview(
 
 
 def dry_run_lines(
-    plan: Plan, history: History, renderer: Renderer
+    plan: Plan, history: History, renderer: Renderer, tables: Tables | None = None
 ) -> tuple[list[str], int, list[str]]:
     """What a run would send and write, one line each; every message is rendered to
     prove it works. Returns the lines, how many messages would go, and template problems.
+
+    With `tables` (the rows as read), only writes that change a cell are listed, then a
+    count of those that would write what the cell already holds.
     """
     lines: list[str] = []
     planned = 0
@@ -109,7 +113,12 @@ def dry_run_lines(
         planned += len(todo)
         who = describe_recipients(r for m in todo for r in m.recipients)
         lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
-    for write in plan.writes + [w for a in plan.actions for w in a.on_success]:
+    current = current_values(tables) if tables is not None else {}
+    unchanged = 0
+    for write in last_per_cell(plan.writes + [w for a in plan.actions for w in a.on_success]):
+        if current.get(cell_id(write), object()) == text(write.value):
+            unchanged += 1
+            continue
         where = write.row.key or "new row"
         lines.append(
             f"  write {write.row.tab} [{mask_email(where) if '@' in where else where}] "
@@ -119,6 +128,8 @@ def dry_run_lines(
         lines.append(f"  write tab {content.tab}: replaced by {len(content.rows)} rows")
     if len(lines) > MAX_LISTED:
         lines = [*lines[:MAX_LISTED], f"  … and {len(lines) - MAX_LISTED} more"]
+    if unchanged:
+        lines.append(f"  ({unchanged} cell(s) already hold what would be written: unchanged)")
     return lines, planned, problems
 
 
@@ -129,10 +140,11 @@ def show_dry_run(
     renderer: Renderer,
     summary: RunSummary,
     out: Callable[[str], None],
+    tables: Tables | None = None,
 ) -> None:
-    """A dry run: print what would be sent and written; count it, and each template that
-    fails to render as a failure."""
-    lines, summary.planned, problems = dry_run_lines(plan, history, renderer)
+    """A dry run: print what would be sent and written (with `tables`, only writes that
+    change a cell); count it, and each template that fails to render as a failure."""
+    lines, summary.planned, problems = dry_run_lines(plan, history, renderer, tables)
     summary.problems.extend(problems)
     summary.failed += len(problems)
     out(f"[dry run] {job}: nothing is sent or written")

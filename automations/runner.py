@@ -32,7 +32,7 @@ from automations.mail.compose import Outgoing
 from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
 from automations.plan import History, Message, Plan
-from automations.planning import Planned, Planning, Request, Tables, notices
+from automations.planning import Planned, Planning, Request, Tables, left_alone, notices
 from automations.preview import show_dry_run, write_preview
 from automations.rebuild import record_rebuilt
 from automations.render import Renderer
@@ -125,7 +125,15 @@ class Runner:
         planned, summary.error = settled.planned, settled.error
         self.notice(job, planned, settled.notes, summary)
         if dry_run:
-            show_dry_run(job.name, planned.plan, planned.history, self.renderer, summary, self.out)
+            show_dry_run(
+                job.name,
+                planned.plan,
+                planned.history,
+                self.renderer,
+                summary,
+                self.out,
+                planned.tables,
+            )
             return self.record(job, summary, request.now)
         earlier = self.ledger.pending(job.name)
         after_sends = self.deliver(job.name, planned.plan, summary)
@@ -160,11 +168,14 @@ class Runner:
         sensitive, cleaned = notices(planned.tables)
         noticed = notes + sensitive + cleaned + planned.plan.problems
         summary.skipped = planned.plan.skipped
+        summary.left_alone = left_alone(planned.tables)
+        if summary.left_alone:
+            log.info("%s: left alone as totals/notes: %s", job.name, ", ".join(summary.left_alone))
         summary.problems.extend(noticed)
         for problem in noticed:
             log.warning("%s: %s", job.name, problem)
         if sensitive and not summary.dry_run:
-            self.alert_admin(job.name, "privacy warning", sensitive, once=True)
+            self.alert_admin(job.name, "privacy warning", sensitive, once=True, warning=True)
 
     def deliver(self, job: str, plan: Plan, summary: RunSummary) -> list[CellWrite]:
         """Carry out every action of the plan; returns what rows say about sends that did
@@ -215,10 +226,17 @@ class Runner:
         return summary
 
     def alert_admin(
-        self, job: str, summary: str, problems: list[str], *, once: bool = False
+        self,
+        job: str,
+        summary: str,
+        problems: list[str],
+        *,
+        once: bool = False,
+        warning: bool = False,
     ) -> None:
-        """Email the admin: once per job, day and distinct failure (or once ever)."""
-        self.alerts.failed_run(job, summary, problems, once=once)
+        """Email the admin: once per job, day and distinct failure (or once ever); a
+        `warning` says what to look at in a run that goes on."""
+        self.alerts.failed_run(job, summary, problems, once=once, warning=warning)
 
     def report_rebuilds(self) -> bool:
         """Tell the admin which jobs' ledger records were rebuilt (True: there were some)."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from automations.cells import CellValueError, parse_yes_no
+from automations.cells import CellValueError, parse_active, parse_opted_out
 from automations.jobs import committee, family, pd
 from automations.jobs.announcements import batch_key, reserved_batches
 from automations.jobs.rows import choose_language, plural
@@ -315,7 +315,7 @@ def _roster(members: Sequence[Any]) -> RosterFigure:
 
 def _active(row_value: object) -> bool:
     try:
-        return parse_yes_no(row_value, default=True)  # type: ignore[arg-type]
+        return parse_active(row_value)  # type: ignore[arg-type]
     except CellValueError:
         return True  # an unreadable Active cell counts the person, as pd-reminders does not
 
@@ -398,7 +398,7 @@ def _webinars(
     families = given.table(family.SHEET, "Families")
     for row in families or ():
         try:
-            if parse_yes_no(row["Opted Out"], default=False):
+            if parse_opted_out(row["Opted Out"]):
                 continue
         except CellValueError:
             continue

@@ -13,7 +13,7 @@ from automations.jobs.declare import columns
 from automations.jobs.events import Event, EventRow, read_events
 from automations.jobs.people import Person, read_people
 from automations.jobs.rows import Reading, one_of
-from automations.mou import APPOINTERS, GROUPS
+from automations.mou import APPOINTERS, GROUP_ALIASES, GROUPS, SIDE_ALIASES
 from automations.plan import JobInput
 from automations.sheets.contract import Column, Row, TabSpec
 
@@ -38,11 +38,11 @@ MEETINGS = TabSpec(
 
 def _member_fields(row: Row) -> tuple[dict[str, str], list[str]]:
     """A member's Group and Appointed By (a parent's appointing side)."""
-    group = one_of(row, "Group", GROUPS)
+    group = one_of(row, "Group", GROUPS, GROUP_ALIASES)
     notes = []
     appointed = ""
     if row.text("Appointed By"):
-        appointed = one_of(row, "Appointed By", APPOINTERS)
+        appointed = one_of(row, "Appointed By", APPOINTERS, SIDE_ALIASES)
     elif group == "Parent":
         notes.append("Appointed By is blank (a parent member is appointed by District or UTLA)")
     return {"group": group, "appointed_by": appointed}, notes
@@ -59,6 +59,7 @@ def read_members(given: JobInput[Any]) -> Reading[Person]:
         not_mailed="Inactive: not invited",
         name_required=True,
         fields=_member_fields,
+        who="member",
     )
 
 

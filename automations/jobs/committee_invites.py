@@ -25,13 +25,15 @@ from automations.jobs.declare import addresses, number, read_options
 from automations.jobs.engine import alert, alert_recipients, missing_row_context, sample_messages
 from automations.jobs.invitations import Invitations
 from automations.jobs.occasions import Occasion, already_sent, before_start, on_cancel
-from automations.jobs.rows import address_of, message_key
+from automations.jobs.rows import address_of, message_key, not_counted
 from automations.mou import APPOINTERS, GROUPS, NEEDED, check_roster
 from automations.plan import InviteSpec, JobInput, Message, Plan
 from automations.quarters import Quarter, quarters
 from automations.rebuild import Rebuilt, RunLog, ran_since
 
 NAME = "committee-invites"
+# Refused rows an alert names (the rest are counted: "... and 4 more").
+MAX_REFUSED = 10
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,11 @@ def plan(given: JobInput[CommitteeOptions]) -> Plan:
     """Plan invitations, updates, cancellations, reminders and alerts for the committee."""
     plan = Plan()
     opts = given.options
-    members = plan.take(read_members(given))
+    member_rows = read_members(given)
+    members = plan.take(member_rows)
     roster = check_roster(roster_of(members))
-    meetings = plan.take(read_meetings(given, opts.meeting_minutes))
+    meeting_rows = read_meetings(given, opts.meeting_minutes)
+    meetings = plan.take(meeting_rows)
     note = f" Roster problem: {'; '.join(roster.problems)}." if roster.problems else ""
     alert_to = alert_recipients(opts.alert_to, given.settings, as_configured=True)
     MAIL.plan(given, meetings, members, plan, note=note)
@@ -118,10 +122,14 @@ def plan(given: JobInput[CommitteeOptions]) -> Plan:
         MAIL.missing(given, meetings, "Meetings", alert_to, plan, "committee meeting")
     )
     if roster.problems:
-        plan.problems.append(f"roster problem: {'; '.join(roster.problems)}")
+        plan.problems.append(
+            f"roster problem: {'; '.join(roster.problems)}" + not_counted(member_rows.refused)
+        )
         if alert_to:
             context = {
                 "problems": list(roster.problems),
+                "refused": member_rows.refused[:MAX_REFUSED],
+                "more_refused": max(0, len(member_rows.refused) - MAX_REFUSED),
                 "counts": {g: roster.counts.get(g, 0) for g in GROUPS},
                 "needed": NEEDED,
                 "parents_by": {s: roster.parents_by.get(s, 0) for s in APPOINTERS},
@@ -136,11 +144,16 @@ def plan(given: JobInput[CommitteeOptions]) -> Plan:
                 f"no co-chairs to alert: set jobs.{NAME}.co_chairs or mail.admin in the config"
             )
     for quarter in quarters_without_meeting(given, meetings):
-        plan.problems.append(f"no meeting scheduled in {quarter.label} (ends {quarter.end})")
+        plan.problems.append(
+            f"no meeting scheduled in {quarter.label} (ends {quarter.end})"
+            + not_counted(meeting_rows.refused)
+        )
         if alert_to:
             context = {
                 "quarter": {"label": quarter.label, "start": quarter.start, "end": quarter.end},
                 "days_left": (quarter.end - given.today).days,
+                "refused": meeting_rows.refused[:MAX_REFUSED],
+                "more_refused": max(0, len(meeting_rows.refused) - MAX_REFUSED),
             }
             key = (NAME, "quarter-alert", quarter.label)
             description = f"no-meeting alert for {quarter.label}"
@@ -217,8 +230,15 @@ def samples(settings: Settings, opts: CommitteeOptions) -> list[Message]:
                 "counts": {"District": 3, "UTLA": 2, "Parent": 2},
                 "needed": NEEDED,
                 "parents_by": {"District": 1, "UTLA": 1},
+                "refused": ['row 5: Email "h.park@" is not a valid email address'],
+                "more_refused": 0,
             },
-            "committee_quarter_alert": {"quarter": quarter, "days_left": 20},
+            "committee_quarter_alert": {
+                "quarter": quarter,
+                "days_left": 20,
+                "refused": ['row 3: Date "3/32/2027" is not a real date'],
+                "more_refused": 0,
+            },
         }
     )
 

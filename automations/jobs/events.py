@@ -116,7 +116,7 @@ def read_events(
         try:
             reading.items.append(parse(slot))
         except RowProblem as problem:
-            reading.error(sheet, ref, problem)
+            reading.error(sheet, ref, problem, row.number)
     return reading
 
 
@@ -266,7 +266,7 @@ def identified_rows(
                 day = cell(row, "Date", parse_date)
                 start = cell(row, "Start Time", parse_time)
             except RowProblem as problem:
-                reading.error(sheet, ref, problem)
+                reading.error(sheet, ref, problem, row.number)
                 continue
             matches = lost.get((day.isoformat(), f"{start:%H:%M}"), [])
             if len(matches) > 1:
@@ -274,7 +274,7 @@ def identified_rows(
                     f"{column} is blank and {len(matches)} {noun}s already sent for this date and "
                     f"time are on no row ({', '.join(matches)}); type the right one into {column}"
                 )
-                reading.error(sheet, ref, problem)
+                reading.error(sheet, ref, problem, row.number)
                 continue
             if matches:
                 ident, pending = matches.pop(), "recovered"
@@ -294,7 +294,7 @@ def identified_rows(
             problem = (
                 f"{column} {ident} is on {where}; give each {noun} its own ID (neither was sent)"
             )
-            reading.error(sheet, ref, problem)
+            reading.error(sheet, ref, problem, row.number)
             continue
         yield Identified(row, ref, ident, pending)
 

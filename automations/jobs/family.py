@@ -60,6 +60,7 @@ def read_families(given: JobInput[Any]) -> Reading[Person]:
         consent="Opted Out",
         mailed="Receives mail in {language}",
         not_mailed="Opted out: never mailed",
+        who="parent",
     )
 
 

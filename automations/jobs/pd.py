@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automations.cells import parse_date, parse_email, parse_yes_no
+from automations.cells import parse_active, parse_date, parse_email, parse_recipient
 from automations.errors import RowProblem
 from automations.jobs.declare import columns
 from automations.jobs.events import Event, EventRow, read_events
@@ -149,13 +149,13 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
                     f"Employee ID {ident} is on {rows_phrase(doubled[ident.casefold()])}; "
                     "each person needs their own row"
                 )
-            email = cell(row, "Email", parse_email)
-            active = cell(row, "Active", parse_yes_no, default=True)
+            email, typed = cell(row, "Email", parse_recipient)
+            active = cell(row, "Active", parse_active)
             last = cell(row, "Last Reminded", parse_date) if row.text("Last Reminded") else None
             count = whole_number(row, "Reminders Sent")
         except RowProblem as problem:
             if ident:
-                reading.error(SHEET, ref, problem)
+                reading.error(SHEET, ref, problem, row.number)
             else:
                 reading.problems.append(f"Staff row {row.number}: {problem}")
                 reading.skipped += 1
@@ -168,11 +168,13 @@ def read_staff(given: JobInput[Any]) -> Reading[Staff]:
             # No digest at all: with one topic unreadable, a reminder could name a topic
             # the person did, or leave out one they owe. A person settles the cell first.
             problem = "; ".join(completions.problems)
-            reading.error(SHEET, ref, f"{problem}. No reminder is sent until it is fixed")
+            reading.error(
+                SHEET, ref, f"{problem}. No reminder is sent until it is fixed", row.number
+            )
             continue
         choice = languages.choose(row.text("Language"))
         reading.items.append(
-            Staff(row, ref, ident, row.text("Name"), email, choice.used, choice.note,
+            Staff(row, ref, ident, row.text("Name") or typed, email, choice.used, choice.note,
                   completions.owed, last, count)
         )  # fmt: skip
     return reading

@@ -34,6 +34,7 @@ from automations.jobs.rows import (
     address_of,
     day_words,
     message_key,
+    not_counted,
     plural,
     write,
 )
@@ -81,7 +82,8 @@ SESSION_REMINDER = Occasion(
 def plan(given: JobInput[PdOptions]) -> Plan:
     """Plan digests for staff who owe topics and reminders for tomorrow's sessions."""
     plan, opts = Plan(), given.options
-    sessions = plan.take(read_sessions(given, opts.session_minutes))
+    session_rows = read_sessions(given, opts.session_minutes)
+    sessions = plan.take(session_rows)
     staff = plan.take(read_staff(given))
     upcoming = [s for s in sessions if s.start >= given.now]
     # Shared by every digest: the next sessions of each topic, as template values.
@@ -92,7 +94,10 @@ def plan(given: JobInput[PdOptions]) -> Plan:
     topics = {t.code: {"code": t.code, "name": t.name, "sessions": listed[t.code]} for t in TOPICS}
     for topic in TOPICS:
         if not listed[topic.code]:
-            plan.problems.append(f"no upcoming {topic.name} session on the Sessions tab")
+            plan.problems.append(
+                f"no upcoming {topic.name} session on the Sessions tab"
+                + not_counted(session_rows.refused)
+            )
     listed_ids = {s["id"] for sessions_of in listed.values() for s in sessions_of}
     for session in sessions:
         on = day_words(session.day)

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from automations.cells import parse_email, parse_yes_no
+from automations.cells import parse_active, parse_opted_out, parse_recipient
 from automations.errors import RowProblem
 from automations.jobs.rows import (
     LanguageChoice,
     Reading,
+    address_of,
     cell,
     choose_language,
     duplicates,
@@ -31,6 +32,8 @@ from automations.plan import JobInput, StatusCell
 from automations.sheets.contract import Row, RowRef, TabSpec
 
 Consent = Literal["Active", "Opted Out"]
+# How each consent column is read: blank Active is Yes, blank Opted Out is No.
+_CONSENT = {"Active": parse_active, "Opted Out": parse_opted_out}
 # A job's own columns of a person row: their values, and notes for the row's status.
 Fields = Callable[[Row], tuple[Mapping[str, str], list[str]]]
 
@@ -95,6 +98,7 @@ def read_people(
     not_mailed: str,
     name_required: bool = False,
     fields: Fields | None = None,
+    who: str = "person",
 ) -> Reading[Person]:
     """Read a people tab: who may be mailed, one Person per address; every row's status.
 
@@ -109,24 +113,32 @@ def read_people(
     :param name_required: a blank Name is a row error
     :param fields: reads the job's own columns of a row (after the Email), raising
         RowProblem for a bad value; its notes join the row's status
+    :param who: what a row's person is called in a status ("parent": "add a row for the
+        second parent")
     """
     table = given.table(sheet, spec.name)
     assert table is not None
     reading: Reading[Person] = Reading()
-    doubled = duplicates(table, lambda r: r.text("Email"))
+    doubled = duplicates(table, lambda r: address_of(r.text("Email")))
     languages = Languages(given.languages)
     by_address: dict[str, list[tuple[Row, Mapping[str, str], list[str]]]] = {}
     seen: set[str] = set()
+    names: dict[int, str] = {}
     for row in table:
         ref = row_ref(spec, row)
         try:
-            if name_required and not row.text("Name"):
+            if name_required and not row.text("Name") and "<" not in row.text("Email"):
                 raise RowProblem("Name is blank")
-            email = cell(row, "Email", parse_email)
+            email, typed = cell(row, "Email", parse_recipient, who=who)
+            # "Denise Washington <d.washington@...>": the name typed with the address
+            # stands in for a blank Name.
+            names[row.number] = row.text("Name") or typed
+            if name_required and not names[row.number]:
+                raise RowProblem("Name is blank")
             own, notes = fields(row) if fields is not None else ({}, [])
-            consents = cell(row, consent, parse_yes_no, default=consent == "Active")
+            consents = cell(row, consent, _CONSENT[consent])
         except RowProblem as problem:
-            reading.error(sheet, ref, problem)
+            reading.error(sheet, ref, problem, row.number)
             continue
         if consent == "Opted Out":
             by_address.setdefault(email.casefold(), []).append((row, own, notes))
@@ -139,35 +151,39 @@ def read_people(
         choice = languages.choose(row.text("Language"))
         key = email.casefold()
         notes = [*notes, choice.note]
-        if key in doubled:
-            notes.append(f"the same email is on {rows_phrase(doubled[key])}; mailed once")
+        if address_of(row.text("Email")).casefold() in doubled:
+            same = doubled[address_of(row.text("Email")).casefold()]
+            notes.append(f"the same email is on {rows_phrase(same)}; mailed once")
         status = with_notes(mailed.format(language=choice.used.name), notes)
         reading.status(sheet, ref, unless_refused(status, standing))
         if key not in seen:
             seen.add(key)
             reading.items.append(
                 Person(
-                    email, row.text("Name"), choice.used, choice.wanted, own, sheet, ref, standing
+                    email, names[row.number], choice.used, choice.wanted, own, sheet, ref, standing
                 )
             )
     for address, rows in by_address.items():
         # Opted Out: one status per address, on its first row; one Yes anywhere wins.
         first, own, notes = rows[0]
         ref = row_ref(spec, first)
-        if first.text("Email").casefold() in doubled or len(rows) > 1:
-            numbers = doubled.get(first.text("Email").casefold(), [r.number for r, _, _ in rows])
+        typed_address = address_of(first.text("Email")).casefold()
+        if typed_address in doubled or len(rows) > 1:
+            numbers = doubled.get(typed_address, [r.number for r, _, _ in rows])
             notes = [f"the same email is on {rows_phrase(numbers)}; mailed once", *notes]
         standing = standing_refusal(given.history, ref)
-        if any(parse_yes_no(r[consent], default=False) for r, _, _ in rows):
+        if any(parse_opted_out(r[consent]) for r, _, _ in rows):
             reading.opted_out.add(address)
             reading.status(sheet, ref, unless_refused(not_mailed, standing))
             continue
         choice = languages.choose(first.text("Language"))
         status = with_notes(mailed.format(language=choice.used.name), [*notes, choice.note])
         reading.status(sheet, ref, unless_refused(status, standing))
-        email = parse_email(first["Email"])
+        email, _ = parse_recipient(first["Email"])
         reading.items.append(
-            Person(email, first.text("Name"), choice.used, choice.wanted, own, sheet, ref, standing)
+            Person(
+                email, names[first.number], choice.used, choice.wanted, own, sheet, ref, standing
+            )
         )
     if consent == "Opted Out":
         reading.items.sort(key=lambda p: p.address)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Generic, TypeVar
@@ -70,13 +70,24 @@ def whole_number(row: Row, column: str) -> int:
     return int(value)
 
 
-def one_of(row: Row, column: str, allowed: Sequence[str]) -> str:
-    """The cell as one of `allowed` (case and spaces ignored), else a RowProblem."""
+def one_of(
+    row: Row, column: str, allowed: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> str:
+    """The cell as one of `allowed` (case and spaces ignored), or the option an alias
+    stands for ("LAUSD" for District), else a RowProblem listing what is accepted."""
     value = row.text(column)
+    folded = " ".join(value.split()).casefold()
     for option in allowed:
-        if value.casefold() == option.casefold():
+        if folded == option.casefold():
             return option
-    raise RowProblem(f'{column} "{value}" is not {", ".join(allowed[:-1])} or {allowed[-1]}')
+    for alias, option in (aliases or {}).items():
+        if folded == alias.casefold():
+            return option
+    also = "; ".join(f"{alias} counts as {option}" for alias, option in (aliases or {}).items())
+    raise RowProblem(
+        f'{column} "{value}" is not {", ".join(allowed[:-1])} or {allowed[-1]}'
+        + (f" ({also})" if also else "")
+    )
 
 
 def standing_refusal(history: History, ref: RowRef) -> str:
@@ -88,6 +99,14 @@ def standing_refusal(history: History, ref: RowRef) -> str:
 def unless_refused(status: str, standing: str) -> str:
     """`status`, or the row's standing refusal instead unless `status` is an Error."""
     return standing if standing and not status.startswith("Error") else status
+
+
+def not_counted(refused: Sequence[str]) -> str:
+    """' (not counted: row 3: ...; row 7: ...)' for a run line, '' when no row was refused."""
+    if not refused:
+        return ""
+    shown = "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
+    return f" (not counted: {shown})"
 
 
 def error_status(problem: object) -> str:
@@ -113,15 +132,20 @@ class Reading(Generic[T]):
     assigned: list[CellWrite] = dataclasses.field(default_factory=list)
     # Addresses (casefolded) that asked not to be mailed (tabs with an Opted Out column).
     opted_out: set[str] = dataclasses.field(default_factory=set)
+    # The rows skipped and why ("row 3: Email ... is not a valid email address"), so an
+    # alert built on what was read can name what was left out.
+    refused: list[str] = dataclasses.field(default_factory=list)
 
     def status(self, sheet: str, ref: RowRef, value: str) -> None:
         """Say `value` in the row's Status."""
         self.writes.append(CellWrite(sheet, ref, "Status", value))
 
-    def error(self, sheet: str, ref: RowRef, problem: object) -> None:
-        """Skip the row and say why in its Status."""
+    def error(self, sheet: str, ref: RowRef, problem: object, row: int | None = None) -> None:
+        """Skip the row (sheet row number `row`) and say why in its Status."""
         self.status(sheet, ref, error_status(problem))
         self.skipped += 1
+        where = f"row {row}" if row is not None else ref.key or "a row"
+        self.refused.append(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,40 @@ RUN_LOG_TAB = "Run Log"
 RUN_LOG_HEADERS = ("When", "Job", "Dry Run", "Sent", "Skipped", "Failed", "Summary")
 # How far down a tab the header row may start (title rows above it are common).
 HEADER_SEARCH_ROWS = 10
-# Header words that suggest immigration-status data, which the tool must never read.
+# Header words that suggest immigration-status data, which the tool must never read: in
+# English and in each shipped language (staff name columns in their own language too).
 SENSITIVE_HEADER = re.compile(
     r"immigration\s*status|visa|citizen|a[\s-]?number|alien\s*(reg|no)|daca|undocumented|"
-    r"legal\s*status|green\s*card",
+    r"legal\s*status|green\s*card|"
+    # Spanish: Estatus migratorio, Situación migratoria, Estado migratorio, ciudadanía
+    r"(estatus|status|estado|situaci[oó]n|condici[oó]n|calidad)\s+(migratori[oa]|"
+    r"de\s+(inmigraci[oó]n|migraci[oó]n)|legal|de\s+residencia)|ciudadan[ií]a|"
+    r"indocumentad[oa]|n[uú]mero\s+a\b|n[uú]mero\s+de\s+extranjero|tarjeta\s+verde|"
+    r"residencia\s+permanente|"
+    # Korean, Armenian, Chinese (simplified and traditional)
+    r"이민\s*신분|체류\s*(자격|신분)|시민권|비자|영주권|"
+    r"ներգաղթ|միգրացիոն\s*կարգավիճակ|քաղաքացիություն|վիզա|"
+    r"移民(身份|身分|状态|狀態)|公民身[份分]|签证|簽證|绿卡|綠卡|无证|無證|"
+    # Filipino, Vietnamese, Russian
+    r"katayuan\s+(sa\s+)?imigrasyon|pagkamamamayan|"
+    r"t[iì]nh\s+tr[aạ]ng\s+di\s+tr[uú]|\bdi\s+tr[uú]\b|qu[oố]c\s+t[iị]ch|"
+    r"th[iị]\s+th[uự]c|th[eẻ]\s+xanh|"
+    r"иммиграционн|миграционн\w*\s+статус|гражданств|\bвиз[аы]\b|грин[\s-]?карт|"
+    # Farsi, Arabic
+    r"وضعیت\s*(مهاجرت|اقامت)|شهروندی|تابعیت|ویزا|گرین\s*کارت|"
+    r"(وضع|حالة)\s*(الهجرة|الإقامة)|الوضع\s+القانوني|الجنسية|تأشيرة|البطاقة\s+الخضراء",
     re.IGNORECASE,
 )
+
+# What staff write under their data for themselves: a totals row ("Total", "Subtotal:",
+# "Grand total", "Total general") or a notes row ("Notes: ...", "Notas").
+FOOTER_LABEL = re.compile(
+    r"(?:grand\s+|sub\s*-?\s*)?totals?(?:\s+general)?\s*:?|sub-?totals?\s*:?|sum\s*:?|"
+    r"count\s*:?|(?:notes?|notas?)\b.*",
+    re.IGNORECASE | re.DOTALL,
+)
+# A formula's result under a totals label: a count, sum or percentage.
+_FIGURE = re.compile(r"[-+]?[\d.,\s]*\d[\d.,\s]*%?")
 
 # C0 controls and DEL, except tab, line feed and carriage return.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -165,6 +193,8 @@ class Table:
     uncalculated: tuple[tuple[Row, tuple[str, ...]], ...] = ()
     # Headers of the other columns kept by an open tab (TabSpec.open_columns), in order.
     extra: tuple[str, ...] = ()
+    # Totals and notes rows staff keep under the data (see is_footer): left alone.
+    footers: tuple[Row, ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -357,6 +387,7 @@ def build_table(
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
     held: list[tuple[Row, tuple[str, ...]]] = []
+    footers: list[Row] = []
     unknown = {
         (row, position): column
         for row, position in uncalculated
@@ -382,7 +413,10 @@ def build_table(
             if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
                 values[column] = CONTROL_CHARACTERS.sub("", value)
                 cleaned.append((offset, column))
-        if any(text(v) for name, v in values.items() if not spec.owns(name)):
+        staff = [v for name, v in values.items() if not spec.owns(name) and text(v)]
+        if staff and spec.key is not None and not spec.open_columns and is_footer(staff):
+            footers.append(Row(offset, values))
+        elif staff:
             rows.append(Row(offset, values))
     return Table(
         spreadsheet,
@@ -395,7 +429,26 @@ def build_table(
         tuple(misses),
         tuple(held),
         tuple(extra),
+        tuple(footers),
     )
+
+
+def is_footer(values: Sequence[CellValue]) -> bool:
+    """Whether a row's non-blank staff cells are a totals or notes row rather than data:
+    one cell labelled Total/Subtotal/Notes..., every other one a figure (a formula's
+    result) or nothing. A row holding an address, a date or any other text is data."""
+    labels = [v for v in values if isinstance(v, str) and FOOTER_LABEL.fullmatch(v.strip())]
+    if len(labels) != 1:
+        return False
+    return all(v is labels[0] or _is_figure(v) for v in values)
+
+
+def _is_figure(value: CellValue) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(_FIGURE.fullmatch(value.strip()))
 
 
 def key_text(value: CellValue) -> str:
