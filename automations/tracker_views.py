@@ -9,13 +9,19 @@ import datetime as dt
 from typing import Any
 
 from automations.cells import CellValue
+from automations.jobs.rows import plural
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
 from automations.tracker import (
+    CANCELLED,
+    HELD,
     MET,
     MISSED,
     NO_MEETING_YET,
+    NOT_SENT,
+    NOT_YET,
     SCHEDULED,
+    SENT,
     UPCOMING,
     Completion,
     Figures,
@@ -39,8 +45,26 @@ STATUS_WORDS = {
 }
 
 
+WEBINAR_WORDS = {HELD: "Held", UPCOMING: "Upcoming", CANCELLED: "Cancelled"}
+AGENDA_WORDS = {
+    SENT: "Yes",
+    NOT_SENT: "Not sent (the webinar has passed)",
+    NOT_YET: "Not yet",
+    CANCELLED: "None (cancelled)",
+}
+
+
 def _pct(completion: Completion) -> str:
     return str(completion)
+
+
+def _invited(quarter: QuarterFigure) -> CellValue:
+    """Invitations recorded; 'not recorded' for past meetings with no record either way."""
+    if not quarter.invites_unrecorded:
+        return quarter.invited
+    if not quarter.invited:
+        return "not recorded"
+    return f"{quarter.invited}, {quarter.invites_unrecorded} not recorded"
 
 
 def tab_rows(
@@ -61,6 +85,18 @@ def tab_rows(
     add((f"Sources read: {sources}",))
     for note in figures.notes:
         add((f"Note: {note}",))
+    if figures.left_out:
+        add(
+            (
+                f"Left out of the figures: {plural(len(figures.left_out), 'row')} "
+                "(each row's Status says the same)",
+            )
+        )
+        add(("Spreadsheet", "Tab", "Row", "Key", "Reason"))
+        for left in figures.left_out:
+            add((left.spreadsheet, left.tab, left.row or "", left.key, left.reason))
+    else:
+        add(("Left out of the figures: no rows",))
     add(())
     add(
         (
@@ -94,7 +130,7 @@ def tab_rows(
                 quarter.end.isoformat(),
                 dates,
                 len(quarter.meetings),
-                quarter.invited,
+                _invited(quarter),
                 quarter.held,
                 quarter.cancelled,
                 quarter.responses,
@@ -145,7 +181,8 @@ def tab_rows(
     add(
         (
             "Family webinars (MOU 7.0): family preparedness, We Are One, Know Your Rights. "
-            f"Covered all three: {figures.webinars_covered} of {figures.webinars_held} held.",
+            f"Covered all three: {figures.webinars_covered} of {figures.webinars_held} held"
+            f" ({figures.webinars_upcoming} upcoming, not counted).",
         )
     )
     add(
@@ -158,7 +195,7 @@ def tab_rows(
             "Agenda sent",
             "Recipients",
             "Languages",
-            "Cancelled",
+            "State",
         )
     )
     for webinar in figures.webinars:
@@ -167,12 +204,12 @@ def tab_rows(
                 webinar.id,
                 webinar.title,
                 webinar.date.isoformat(),
-                "Yes" if webinar.covered else "No",
-                ", ".join(webinar.missing),
-                "Yes" if webinar.agenda_sent else "No",
+                "—" if webinar.cancelled else "Yes" if webinar.covered else "No",
+                "" if webinar.cancelled else ", ".join(webinar.missing),
+                AGENDA_WORDS[webinar.agenda],
                 "" if webinar.recipients is None else webinar.recipients,
                 ", ".join(webinar.languages),
-                "Yes" if webinar.cancelled else "",
+                WEBINAR_WORDS[webinar.state],
             )
         )
     if not figures.webinars:
