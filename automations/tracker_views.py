@@ -25,6 +25,7 @@ from automations.tracker import (
     UPCOMING,
     Completion,
     Figures,
+    LeftOut,
     MeetingFigure,
     PdFigure,
     QuarterFigure,
@@ -257,6 +258,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                     for m in quarter.meetings
                 ],
                 "invited": quarter.invited,
+                "invites_unrecorded": quarter.invites_unrecorded,
                 "held": quarter.held,
                 "cancelled": quarter.cancelled,
                 "responses": quarter.responses,
@@ -309,15 +311,30 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                 "recipients": w.recipients,
                 "languages": list(w.languages),
                 "cancelled": w.cancelled,
+                # held, upcoming or cancelled; the agenda: sent, not sent, not yet, cancelled
+                "state": w.state,
+                "agenda": w.agenda,
             }
             for w in figures.webinars
         ],
         "webinars_held": figures.webinars_held,
         "webinars_covered": figures.webinars_covered,
+        "webinars_upcoming": figures.webinars_upcoming,
         "sources": [
             {"spreadsheet": s.spreadsheet, "tab": s.tab, "rows": s.rows} for s in figures.sources
         ],
         "notes": list(figures.notes),
+        "left_out": [
+            {
+                "spreadsheet": r.spreadsheet,
+                "tab": r.tab,
+                "row": r.row,
+                "key": r.key,
+                "reason": r.reason,
+            }
+            for r in figures.left_out
+        ],
+        "pd_uncounted": pd_figure.uncounted,
         "fingerprint": figures.fingerprint(),
     }
 
@@ -390,6 +407,18 @@ def sample_context() -> dict[str, Any]:
                 True,
                 240,
                 ("English", "Spanish"),
+                past=True,
+            ),
+            WebinarFigure(
+                "WB-20261203",
+                "Winter family night",
+                dt.date(2026, 12, 3),
+                True,
+                (),
+                False,
+                None,
+                ("English",),
+                past=True,
             ),
             WebinarFigure(
                 "WB-20270212",
@@ -400,14 +429,35 @@ def sample_context() -> dict[str, Any]:
                 False,
                 None,
                 ("Spanish",),
+                past=True,
+            ),
+            WebinarFigure(
+                "WB-20270415",
+                "Spring family academy",
+                dt.date(2027, 4, 15),
+                False,
+                (),
+                False,
+                None,
+                ("English", "Spanish"),
             ),
         ),
         sources=(
             Source("committee", "Members", 8),
-            Source("committee", "Meetings", 7),
-            Source("family", "Webinars", 2),
+            Source("committee", "Meetings", 8),
+            Source("family", "Webinars", 4),
             Source("family", "Families", 240),
             Source("pd", "Staff", 204),
+        ),
+        skipped_rows=1,
+        left_out=(
+            LeftOut(
+                "committee",
+                "Meetings",
+                9,
+                "CM-20270115",
+                'Date "Jan 15th" is not a date (write it like 3/4/2026 or 2026-03-04)',
+            ),
         ),
     )
     return summary_context(figures)
