@@ -128,3 +128,18 @@ def test_english_summary_says_no_rows_were_left_out_when_none_were():
     message = render(sample(left_out=[]), ENGLISH)
     assert "No rows were left out of these figures." in message.text
     assert "No rows were left out of these figures." in message.html
+
+
+def test_spanish_topic_names_are_the_same_in_the_pd_digest_and_the_summary(demo):
+    from automations.jobs import registry
+
+    job = registry()["pd-reminders"]
+    digests = [m for m in job.samples(demo.settings, job.options(demo.settings))]
+    digest = next(m for m in digests if m.template == "pd_digest")
+    renderer = Renderer(TEMPLATES)
+    digest_html = renderer.render("pd_digest", SPANISH, digest.context).html
+    in_digest = re.findall(r"<h2[^>]*>([^<]+) \(MOU 5[a-d]\)</h2>", digest_html)
+    assert len(in_digest) >= 2
+    summary = render(sample())
+    for name in in_digest:
+        assert name in summary.html and name in summary.text, name
