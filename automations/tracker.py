@@ -52,7 +52,15 @@ class LeftOut:
 
     def __str__(self) -> str:
         where = f"{self.tab} row {self.row}" if self.row else self.tab
-        return f"{where}{f' ({self.key})' if self.key else ''}: {self.reason}"
+        return f"{where}{f' ({_short(self.key, 40)})' if self.key else ''}: {self.reason}"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The run line names this many left-out rows; the tab, summary and report name them all.
+LISTED_LEFT_OUT = 3
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,10 @@ class Figures:
         """The rows left out, in one line for the run's output ('' when none)."""
         if not self.left_out:
             return ""
-        listed = "; ".join(str(r) for r in self.left_out)
+        listed = "; ".join(_short(str(r), 160) for r in self.left_out[:LISTED_LEFT_OUT])
+        more = len(self.left_out) - LISTED_LEFT_OUT
+        if more > 0:
+            listed += f"; and {more} more (the MOU Tracker tab lists them all)"
         return f"{plural(len(self.left_out), 'row')} left out of the figures: {listed}"
 
     @property

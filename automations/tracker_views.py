@@ -55,6 +55,10 @@ AGENDA_WORDS = {
 }
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _pct(completion: Completion) -> str:
     return str(completion)
 
@@ -329,8 +333,9 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                 "spreadsheet": r.spreadsheet,
                 "tab": r.tab,
                 "row": r.row,
-                "key": r.key,
-                "reason": r.reason,
+                # A pasted cell can be thousands of characters: one word no phone can wrap.
+                "key": _short(r.key, 40),
+                "reason": _short(r.reason, 240),
             }
             for r in figures.left_out
         ],
