@@ -17,11 +17,11 @@ from typing import Any
 from automations.cells import CellValueError, parse_active, parse_opted_out
 from automations.jobs import committee, family, pd
 from automations.jobs.announcements import batch_key, reserved_batches
-from automations.jobs.rows import choose_language, plural
+from automations.jobs.rows import Reading, choose_language, plural
 from automations.mou import APPOINTERS, GROUPS, NEEDED, TOPICS, check_roster, read_completions
 from automations.plan import History, JobInput
 from automations.quarters import quarters
-from automations.sheets.contract import Table
+from automations.sheets.contract import CellWrite, Table
 
 # The jobs whose ledger records the tracker reads (JobInput.others): what was sent.
 COMMITTEE_JOB = "committee-invites"
@@ -36,6 +36,31 @@ MET, SCHEDULED, NO_MEETING_YET, MISSED, UPCOMING = (
     "upcoming",
 )
 NO_SITE = "(no site)"
+# A webinar's state and its agenda's.
+CANCELLED, HELD, SENT, NOT_SENT, NOT_YET = "cancelled", "held", "sent", "not sent", "not yet"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A row left out of the figures: where it is and why (its Status says the same)."""
+
+    spreadsheet: str
+    tab: str
+    row: int | None
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.tab} row {self.row}" if self.row else self.tab
+        return f"{where}{f' ({_short(self.key, 40)})' if self.key else ''}: {self.reason}"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The run line names this many left-out rows; the tab, summary and report name them all.
+LISTED_LEFT_OUT = 3
 
 
 @dataclass(frozen=True)
@@ -44,7 +69,9 @@ class MeetingFigure:
 
     id: str
     date: dt.date
-    invited: bool
+    # None: no record either way (Invite Sent blank, no ledger record) for a meeting whose
+    # date has passed; the invitations may have gone out by hand.
+    invited: bool | None
     held: bool
     cancelled: bool
     responses: str
@@ -67,8 +94,13 @@ class QuarterFigure:
 
     @property
     def invited(self) -> int:
-        """Meetings whose invitations went out."""
-        return sum(m.invited for m in self.meetings)
+        """Meetings whose invitations are recorded as sent."""
+        return sum(m.invited is True for m in self.meetings)
+
+    @property
+    def invites_unrecorded(self) -> int:
+        """Past meetings with no record of whether invitations went out."""
+        return sum(m.invited is None for m in self.meetings)
 
     @property
     def held(self) -> int:
@@ -184,11 +216,30 @@ class WebinarFigure:
     agenda_sent: bool
     recipients: int | None
     languages: tuple[str, ...]
+    # The date has passed (a cancelled webinar is never held).
+    past: bool = False
 
     @property
     def covered(self) -> bool:
         """True when all three required topics are on the agenda."""
         return not self.missing
+
+    @property
+    def state(self) -> str:
+        """'cancelled', 'held' (not cancelled, date passed) or 'upcoming'."""
+        if self.cancelled:
+            return CANCELLED
+        return HELD if self.past else UPCOMING
+
+    @property
+    def agenda(self) -> str:
+        """'sent', 'not sent' (the webinar has passed without one), 'not yet' or
+        'cancelled' (no agenda is owed)."""
+        if self.agenda_sent:
+            return SENT
+        if self.cancelled:
+            return CANCELLED
+        return NOT_SENT if self.past else NOT_YET
 
 
 @dataclass(frozen=True)
@@ -214,6 +265,7 @@ class Figures:
     sources: tuple[Source, ...]
     skipped_rows: int = 0
     notes: tuple[str, ...] = field(default=())
+    left_out: tuple[LeftOut, ...] = field(default=())
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -226,14 +278,30 @@ class Figures:
         return sum(q.status == MET for q in self.quarters_due)
 
     @property
+    def left_out_note(self) -> str:
+        """The rows left out, in one line for the run's output ('' when none)."""
+        if not self.left_out:
+            return ""
+        listed = "; ".join(_short(str(r), 160) for r in self.left_out[:LISTED_LEFT_OUT])
+        more = len(self.left_out) - LISTED_LEFT_OUT
+        if more > 0:
+            listed += f"; and {more} more (the MOU Tracker tab lists them all)"
+        return f"{plural(len(self.left_out), 'row')} left out of the figures: {listed}"
+
+    @property
     def webinars_covered(self) -> int:
-        """Webinars (not cancelled) that covered all three required topics."""
-        return sum(w.covered for w in self.webinars if not w.cancelled)
+        """Held webinars that covered all three required topics."""
+        return sum(w.covered for w in self.webinars if w.state == HELD)
 
     @property
     def webinars_held(self) -> int:
-        """Webinars in the period that were not cancelled."""
-        return sum(not w.cancelled for w in self.webinars)
+        """Webinars in the period that took place: not cancelled, date passed."""
+        return sum(w.state == HELD for w in self.webinars)
+
+    @property
+    def webinars_upcoming(self) -> int:
+        """Webinars in the period not cancelled and not yet held."""
+        return sum(w.state == UPCOMING for w in self.webinars)
 
     def fingerprint(self) -> str:
         """A short hash of every figure except the time they were computed."""
@@ -254,8 +322,10 @@ def _committee(
     figures: list[MeetingFigure] = []
     for meeting in meetings:
         state = history.state(f"meeting:{meeting.id}")
-        invited = state is not None or bool(meeting.row.text("Invite Sent"))
         day = meeting.start.date()
+        invited: bool | None = state is not None or bool(meeting.row.text("Invite Sent"))
+        if not invited and day < given.today:
+            invited = None  # a past meeting: "not recorded", not "none sent"
         figures.append(
             MeetingFigure(
                 id=meeting.id,
@@ -440,6 +510,7 @@ def _webinars(
                 agenda_sent,
                 recipients,
                 tuple(languages),
+                past=day < given.today,
             )
         )
     result.sort(key=lambda w: (w.date, w.id))
@@ -458,42 +529,92 @@ def _sources(given: JobInput) -> tuple[Source, ...]:
     )
 
 
+def _row_number(table: Table | None, write: CellWrite) -> int | None:
+    """The sheet row a status write points to (its key, else its fingerprint)."""
+    ref = write.row
+    for row in table or ():
+        key = table.spec.key if table is not None else None
+        if ref.key and key and row.text(key).casefold() == ref.key.casefold():
+            return row.number
+    for row in table or ():
+        if ref.fingerprint and all(row.text(c) == v for c, v in ref.fingerprint):
+            return row.number
+    return None
+
+
+def _left_out(
+    given: JobInput, readings: Sequence[tuple[str, str, Reading[Any]]]
+) -> tuple[tuple[LeftOut, ...], list[CellWrite]]:
+    """The rows the readers skipped and the uncalculated ones, with the Error statuses the
+    readers gave the skipped rows (the tracker writes them: a run of the tracker alone
+    must not leave the Status a note points to blank)."""
+    found: list[LeftOut] = []
+    writes: list[CellWrite] = []
+    for sheet, tab, reading in readings:
+        table = given.table(sheet, tab)
+        for write in reading.writes:
+            value = str(write.value or "")
+            if write.column != "Status" or not value.startswith("Error"):
+                continue
+            writes.append(write)
+            reason = value.removeprefix("Error:").strip()
+            found.append(LeftOut(sheet, tab, _row_number(table, write), write.row.key, reason))
+    for sheet, tabs in given.tables.items():
+        for table in tabs.values():
+            key = table.spec.key
+            for row, columns in table.uncalculated:
+                found.append(
+                    LeftOut(
+                        sheet,
+                        table.title,
+                        row.number,
+                        row.text(key) if key else "",
+                        f"formulas not calculated yet in {', '.join(columns)} (open the "
+                        "workbook in Excel or LibreOffice and save it)",
+                    )
+                )
+    found.sort(key=lambda r: (r.spreadsheet, r.tab, r.row or 0))
+    return tuple(found), writes
+
+
 def compute(given: JobInput) -> Figures:
     """Every figure from the rows of the three spreadsheets, the day and the ledger.
 
     `job.tables` holds the committee (Members, Meetings), family (Webinars, Families)
     and pd (Staff) tabs; `job.others` the histories of committee-invites and
     webinar-agendas (empty histories are fine: the sheet's own columns then tell).
-    Rows the jobs themselves would skip as unusable are left out and counted.
+    Rows the jobs themselves would skip as unusable are left out and listed.
     """
-    # The readers' statuses are the other jobs' business: only their items are used.
+    return compute_with_statuses(given)[0]
+
+
+def compute_with_statuses(given: JobInput) -> tuple[Figures, list[CellWrite]]:
+    """The figures, and the Error statuses of the rows left out (see `compute`)."""
+    # The readers' other statuses are the other jobs' business: only items and errors.
     meetings = committee.read_meetings(given, minutes=90)
     members = committee.read_members(given)
     found = family.read_webinars(given, minutes=60)
-    skipped = meetings.skipped + members.skipped + found.skipped
+    left_out, writes = _left_out(
+        given,
+        (
+            (committee.SHEET, committee.MEMBERS.name, members),
+            (committee.SHEET, committee.MEETINGS.name, meetings),
+            (family.SHEET, family.WEBINARS.name, found),
+        ),
+    )
     empty = History()
     quarter_figures = _committee(given, given.others.get(COMMITTEE_JOB, empty), meetings.items)
     roster = _roster(members.items)
     pd_figure = _pd(given.table(pd.SHEET, "Staff"), given.today)
     webinar_figures = _webinars(given, given.others.get(WEBINAR_JOB, empty), found.items)
     notes = []
-    if skipped:
-        notes.append(
-            f"{plural(skipped, 'row')} with errors left out (their Status column says why)"
-        )
     if pd_figure.uncounted:
         notes.append(
             f"{plural(pd_figure.uncounted, 'PD completion cell')} could not be counted (not a "
             "date on or before today, a completed word or blank): they count as neither "
             "completed nor owed; the Staff tab's Status names each one"
         )
-    waiting = sum(len(t.uncalculated) for tabs in given.tables.values() for t in tabs.values())
-    if waiting:
-        notes.append(
-            f"{plural(waiting, 'row')} left out: formulas not calculated yet (open the "
-            "workbook in Excel or LibreOffice and save it)"
-        )
-    return Figures(
+    figures = Figures(
         generated_at=given.now,
         agreement_start=given.settings.agreement_start,
         agreement_end=given.settings.agreement_end,
@@ -502,6 +623,8 @@ def compute(given: JobInput) -> Figures:
         pd=pd_figure,
         webinars=webinar_figures,
         sources=_sources(given),
-        skipped_rows=skipped,
+        skipped_rows=len(left_out),
         notes=tuple(notes),
+        left_out=left_out,
     )
+    return figures, writes

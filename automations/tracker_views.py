@@ -9,16 +9,23 @@ import datetime as dt
 from typing import Any
 
 from automations.cells import CellValue
+from automations.jobs.rows import plural
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
 from automations.tracker import (
+    CANCELLED,
+    HELD,
     MET,
     MISSED,
     NO_MEETING_YET,
+    NOT_SENT,
+    NOT_YET,
     SCHEDULED,
+    SENT,
     UPCOMING,
     Completion,
     Figures,
+    LeftOut,
     MeetingFigure,
     PdFigure,
     QuarterFigure,
@@ -39,8 +46,30 @@ STATUS_WORDS = {
 }
 
 
+WEBINAR_WORDS = {HELD: "Held", UPCOMING: "Upcoming", CANCELLED: "Cancelled"}
+AGENDA_WORDS = {
+    SENT: "Yes",
+    NOT_SENT: "Not sent (the webinar has passed)",
+    NOT_YET: "Not yet",
+    CANCELLED: "None (cancelled)",
+}
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _pct(completion: Completion) -> str:
     return str(completion)
+
+
+def _invited(quarter: QuarterFigure) -> CellValue:
+    """Invitations recorded; 'not recorded' for past meetings with no record either way."""
+    if not quarter.invites_unrecorded:
+        return quarter.invited
+    if not quarter.invited:
+        return "not recorded"
+    return f"{quarter.invited}, {quarter.invites_unrecorded} not recorded"
 
 
 def tab_rows(
@@ -61,6 +90,18 @@ def tab_rows(
     add((f"Sources read: {sources}",))
     for note in figures.notes:
         add((f"Note: {note}",))
+    if figures.left_out:
+        add(
+            (
+                f"Left out of the figures: {plural(len(figures.left_out), 'row')} "
+                "(each row's Status says the same)",
+            )
+        )
+        add(("Spreadsheet", "Tab", "Row", "Key", "Reason"))
+        for left in figures.left_out:
+            add((left.spreadsheet, left.tab, left.row or "", left.key, left.reason))
+    else:
+        add(("Left out of the figures: no rows",))
     add(())
     add(
         (
@@ -94,7 +135,7 @@ def tab_rows(
                 quarter.end.isoformat(),
                 dates,
                 len(quarter.meetings),
-                quarter.invited,
+                _invited(quarter),
                 quarter.held,
                 quarter.cancelled,
                 quarter.responses,
@@ -145,7 +186,8 @@ def tab_rows(
     add(
         (
             "Family webinars (MOU 7.0): family preparedness, We Are One, Know Your Rights. "
-            f"Covered all three: {figures.webinars_covered} of {figures.webinars_held} held.",
+            f"Covered all three: {figures.webinars_covered} of {figures.webinars_held} held"
+            f" ({figures.webinars_upcoming} upcoming, not counted).",
         )
     )
     add(
@@ -158,7 +200,7 @@ def tab_rows(
             "Agenda sent",
             "Recipients",
             "Languages",
-            "Cancelled",
+            "State",
         )
     )
     for webinar in figures.webinars:
@@ -167,12 +209,12 @@ def tab_rows(
                 webinar.id,
                 webinar.title,
                 webinar.date.isoformat(),
-                "Yes" if webinar.covered else "No",
-                ", ".join(webinar.missing),
-                "Yes" if webinar.agenda_sent else "No",
+                "—" if webinar.cancelled else "Yes" if webinar.covered else "No",
+                "" if webinar.cancelled else ", ".join(webinar.missing),
+                AGENDA_WORDS[webinar.agenda],
                 "" if webinar.recipients is None else webinar.recipients,
                 ", ".join(webinar.languages),
-                "Yes" if webinar.cancelled else "",
+                WEBINAR_WORDS[webinar.state],
             )
         )
     if not figures.webinars:
@@ -220,6 +262,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                     for m in quarter.meetings
                 ],
                 "invited": quarter.invited,
+                "invites_unrecorded": quarter.invites_unrecorded,
                 "held": quarter.held,
                 "cancelled": quarter.cancelled,
                 "responses": quarter.responses,
@@ -272,15 +315,31 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                 "recipients": w.recipients,
                 "languages": list(w.languages),
                 "cancelled": w.cancelled,
+                # held, upcoming or cancelled; the agenda: sent, not sent, not yet, cancelled
+                "state": w.state,
+                "agenda": w.agenda,
             }
             for w in figures.webinars
         ],
         "webinars_held": figures.webinars_held,
         "webinars_covered": figures.webinars_covered,
+        "webinars_upcoming": figures.webinars_upcoming,
         "sources": [
             {"spreadsheet": s.spreadsheet, "tab": s.tab, "rows": s.rows} for s in figures.sources
         ],
         "notes": list(figures.notes),
+        "left_out": [
+            {
+                "spreadsheet": r.spreadsheet,
+                "tab": r.tab,
+                "row": r.row,
+                # A pasted cell can be thousands of characters: one word no phone can wrap.
+                "key": _short(r.key, 40),
+                "reason": _short(r.reason, 240),
+            }
+            for r in figures.left_out
+        ],
+        "pd_uncounted": pd_figure.uncounted,
         "fingerprint": figures.fingerprint(),
     }
 
@@ -353,6 +412,18 @@ def sample_context() -> dict[str, Any]:
                 True,
                 240,
                 ("English", "Spanish"),
+                past=True,
+            ),
+            WebinarFigure(
+                "WB-20261203",
+                "Winter family night",
+                dt.date(2026, 12, 3),
+                True,
+                (),
+                False,
+                None,
+                ("English",),
+                past=True,
             ),
             WebinarFigure(
                 "WB-20270212",
@@ -363,14 +434,35 @@ def sample_context() -> dict[str, Any]:
                 False,
                 None,
                 ("Spanish",),
+                past=True,
+            ),
+            WebinarFigure(
+                "WB-20270415",
+                "Spring family academy",
+                dt.date(2027, 4, 15),
+                False,
+                (),
+                False,
+                None,
+                ("English", "Spanish"),
             ),
         ),
         sources=(
             Source("committee", "Members", 8),
-            Source("committee", "Meetings", 7),
-            Source("family", "Webinars", 2),
+            Source("committee", "Meetings", 8),
+            Source("family", "Webinars", 4),
             Source("family", "Families", 240),
             Source("pd", "Staff", 204),
+        ),
+        skipped_rows=1,
+        left_out=(
+            LeftOut(
+                "committee",
+                "Meetings",
+                9,
+                "CM-20270115",
+                'Date "Jan 15th" is not a date (write it like 3/4/2026 or 2026-03-04)',
+            ),
         ),
     )
     return summary_context(figures)

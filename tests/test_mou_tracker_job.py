@@ -165,3 +165,24 @@ def test_report_command_writes_a_standalone_page(demo, capsys):
     assert "November 30, 2026" in page and "2028 Q2" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert "Ana Morales" not in page  # counts only: no names of staff who owe training
+
+
+def test_run_alone_fills_the_status_of_a_row_it_leaves_out(demo, capsys):
+    workbook = openpyxl.load_workbook(demo.committee)
+    meetings = workbook["Meetings"]
+    header = [c.value for c in meetings[1]]
+    row = meetings.max_row + 1
+    meetings.cell(row=row, column=header.index("Meeting ID") + 1, value="CM-BROKEN")
+    meetings.cell(row=row, column=header.index("Date") + 1, value="someday")
+    meetings.cell(row=row, column=header.index("Start Time") + 1, value="6 PM")
+    workbook.save(demo.committee)
+    args = ["--config", str(demo.config), "run", "mou-tracker", "--today", TODAY.isoformat()]
+    cli.main(args)
+    after = read_tab(demo.committee, "Meetings")
+    status = after[row - 1][after[0].index("Status")]
+    assert str(status).startswith('Error: Date "someday" is not a date')
+    tab = read_tab(demo.committee, TAB)
+    # The tab names the row it left out, and so does the run's output.
+    assert any(str(r[0]).startswith("Left out of the figures: 1 row") for r in tab if r)
+    assert any(r[:4] == ["committee", "Meetings", row, "CM-BROKEN"] for r in tab)
+    assert f"Meetings row {row} (CM-BROKEN)" in capsys.readouterr().out

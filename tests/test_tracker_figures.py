@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from automations import tracker
+from automations.jobs import mou_tracker
 from automations.plan import History
 from automations.tracker import MET, MISSED, NO_MEETING_YET, SCHEDULED, UPCOMING, Completion
-from tests.fixtures.tracker import ALL_DONE, MEETINGS
+from automations.tracker_views import tab_rows
+from tests.fixtures.tracker import ALL_DONE, MEETINGS, WEBINARS
 
 
 def test_quarters_run_from_agreement_start_to_end_with_their_meetings(tracker_input):
@@ -157,7 +159,54 @@ def test_rows_with_errors_are_left_out_and_counted(tracker_input):
     meetings = [*MEETINGS, {"Meeting ID": "M9", "Date": "someday", "Start Time": "6 PM"}]
     figures = tracker.compute(tracker_input(meetings=meetings))
     assert figures.skipped_rows == 1
-    assert figures.notes == ("1 row with errors left out (their Status column says why)",)
+    # Issue 13: the note names the row (tab, row, key, reason), not only a count.
+    (left,) = figures.left_out
+    assert (left.spreadsheet, left.tab, left.row, left.key) == ("committee", "Meetings", 5, "M9")
+    assert left.reason.startswith('Date "someday" is not a date')
+    assert (
+        figures.left_out_note
+        == f"1 row left out of the figures: Meetings row 5 (M9): {left.reason}"
+    )
+
+
+def test_the_tracker_writes_the_error_status_of_the_rows_it_leaves_out(tracker_input):
+    meetings = [*MEETINGS, {"Meeting ID": "M9", "Date": "someday", "Start Time": "6 PM"}]
+    opts = mou_tracker.TrackerOptions(owners=(), summary_day=1, listed_staff=5)
+    plan = mou_tracker.plan(tracker_input(meetings=meetings, options=opts))
+    (write,) = plan.writes
+    assert (write.spreadsheet, write.row.tab, write.row.key, write.column) == (
+        "committee",
+        "Meetings",
+        "M9",
+        "Status",
+    )
+    assert str(write.value).startswith('Error: Date "someday" is not a date')
+    assert plan.skipped == 1
+    # The other rows' statuses stay the other jobs' business.
+    assert mou_tracker.plan(tracker_input(options=opts)).writes == []
+
+
+def test_a_past_meeting_with_no_invite_record_is_not_recorded_not_zero(tracker_input):
+    figures = tracker.compute(tracker_input(others={}))
+    q1, q2, _q3, q4 = figures.quarters
+    assert (q1.invited, q1.invites_unrecorded) == (1, 0)  # Invite Sent filled in
+    assert (q2.invited, q2.invites_unrecorded) == (0, 1)  # past, cancelled, no record
+    assert (q4.invited, q4.invites_unrecorded) == (0, 0)  # upcoming: none sent yet
+    assert q2.meetings[0].invited is None and q4.meetings[0].invited is False
+
+
+def test_webinars_have_distinct_states_and_only_held_ones_are_counted(tracker_input):
+    upcoming = {**WEBINARS[0], "Webinar ID": "W6", "Date": "2026-12-10", "Agenda Sent": ""}
+    not_sent = {**WEBINARS[0], "Webinar ID": "W7", "Date": "2026-09-10", "Agenda Sent": ""}
+    figures = tracker.compute(tracker_input(webinars=[*WEBINARS, upcoming, not_sent]))
+    webinars = {w.id: w for w in figures.webinars}
+    assert (webinars["W1"].state, webinars["W1"].agenda) == ("held", "sent")
+    assert (webinars["W5"].state, webinars["W5"].agenda) == ("cancelled", "cancelled")
+    assert (webinars["W6"].state, webinars["W6"].agenda) == ("upcoming", "not yet")
+    assert (webinars["W7"].state, webinars["W7"].agenda) == ("held", "not sent")
+    # W6 covers all three topics but has not happened: not counted as held or covered.
+    assert (figures.webinars_held, figures.webinars_covered) == (4, 3)
+    assert figures.webinars_upcoming == 1
 
 
 def test_unreadable_completion_cells_are_counted_as_neither_done_nor_owed(tracker_input):
@@ -178,3 +227,23 @@ def test_unreadable_completion_cells_are_counted_as_neither_done_nor_owed(tracke
     assert overall.owe_all == 0  # C and D owe three topics, the fourth is unknown
     (note,) = [n for n in figures.notes if "PD completion" in n]
     assert note.startswith("3 PD completion cells could not be counted")
+
+
+def test_the_tab_says_not_recorded_and_the_webinar_states(tracker_input):
+    upcoming = {**WEBINARS[0], "Webinar ID": "W6", "Date": "2026-12-10", "Agenda Sent": ""}
+    not_sent = {**WEBINARS[0], "Webinar ID": "W7", "Date": "2026-09-10", "Agenda Sent": ""}
+    figures = tracker.compute(tracker_input(others={}, webinars=[*WEBINARS, upcoming, not_sent]))
+    rows = tab_rows(figures, listed_staff=5)
+    quarters = {r[0]: r for r in rows if r and str(r[0]).startswith("2026 Q")}
+    assert quarters["2026 Q2"][5] == "not recorded"  # a past meeting, no record: not 0
+    assert quarters["2026 Q4"][5] == 0  # upcoming: none sent yet
+    webinars = {r[0]: r for r in rows if r and str(r[0]).startswith("W")}
+    assert (webinars["W5"][3], webinars["W5"][5], webinars["W5"][8]) == (
+        "—",
+        "None (cancelled)",
+        "Cancelled",
+    )
+    assert (webinars["W6"][5], webinars["W6"][8]) == ("Not yet", "Upcoming")
+    assert (webinars["W7"][5], webinars["W7"][8]) == ("Not sent (the webinar has passed)", "Held")
+    assert any("Covered all three: 3 of 4 held (1 upcoming" in str(r[0]) for r in rows if r)
+    assert ("Left out of the figures: no rows",) in rows

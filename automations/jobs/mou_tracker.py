@@ -1,10 +1,11 @@
 """Job mou-tracker (all sections): one place where both parties see the promises kept.
 
-Reads the committee, family-engagement and PD spreadsheets (never writes their staff
-tabs), rewrites its own `MOU Tracker` tab in the committee spreadsheet on every run,
-and sends a summary email with bars and a quarter strip to the committee and owners:
-once a month. A run by name (`run mou-tracker`) refreshes the tab and sends the month's
-summary only if it has not gone out yet; `--resend` sends it again with newer figures.
+Reads the committee, family-engagement and PD spreadsheets (writes nothing in their
+tabs but the Error status of a row it leaves out), rewrites its own `MOU Tracker` tab
+in the committee spreadsheet on every run, and sends a summary email with bars and a
+quarter strip to the committee and owners once a month. A run by name
+(`run mou-tracker`) refreshes the tab and sends the month's summary only if it has not
+gone out yet; `--resend` sends it again with newer figures.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from automations.jobs.rows import key_part, message_key
 from automations.languages import ENGLISH, Language
 from automations.plan import Action, JobInput, Message, Plan, TabContent
 from automations.rebuild import REBUILT_FIGURES, Rebuilt, RunLog, ran_since
-from automations.tracker import COMMITTEE_JOB, WEBINAR_JOB, Figures, compute
+from automations.tracker import COMMITTEE_JOB, WEBINAR_JOB, Figures, compute_with_statuses
 from automations.tracker_views import sample_context, summary_context, tab_rows
 
 __all__ = ["TAB", "TrackerOptions", "plan", "sample_context", "summary_key"]
@@ -129,8 +130,12 @@ def plan(given: JobInput[TrackerOptions]) -> Plan:
     """Compute the figures, rewrite the tracker tab, and plan the summary email."""
     opts = given.options
     plan = Plan()
-    figures = compute(given)
-    plan.problems.extend(figures.notes)
+    figures, statuses = compute_with_statuses(given)
+    plan.problems.extend(n for n in (figures.left_out_note, *figures.notes) if n)
+    # The rows left out get the Error status their own job would give them, so the tab's
+    # and the summary's "left out: Meetings row 9" points to a Status that says why.
+    plan.writes.extend(statuses)
+    plan.skipped += figures.skipped_rows
     plan.tabs.append(TabContent(SHEET, TAB, tab_rows(figures, opts.listed_staff)))
     action = _summary_action(given, figures, plan)
     if action is not None:
