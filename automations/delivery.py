@@ -27,9 +27,16 @@ from automations.plan import Action, Message
 from automations.render import Renderer
 from automations.sheets.contract import CellWrite
 from automations.throttle import QUEUED_STATUS, Throttle
+from automations.unsubscribe import UNSUBSCRIBE_SUBJECT
 from automations.wording import completed
 
 log = logging.getLogger("automations")
+
+
+def unsubscribe_header(reply_address: str) -> str:
+    """List-Unsubscribe for bulk mail: a mailto to the reply address whose subject the
+    mailbox check recognises (automations/unsubscribe.py)."""
+    return f"<mailto:{parseaddr(reply_address)[1]}?subject={UNSUBSCRIBE_SUBJECT}>"
 
 
 def prepare(
@@ -49,7 +56,15 @@ def prepare(
     if message.invite is not None:
         name, email = parseaddr(mail.organizer)
         ics = build_ics(message.invite, (name, email), now, rendered.calendar_title or None)
-    envelope = Envelope(mail.sender, message.to, message.bcc, mail.reply_to, message.display_name)
+    reply_to = message.reply_to or mail.reply_to
+    envelope = Envelope(
+        mail.sender,
+        message.to,
+        message.bcc,
+        reply_to,
+        message.display_name,
+        unsubscribe_header(mail.reply_to or mail.sender) if message.unsubscribe else "",
+    )
     return compose(
         key=message.key,
         job=job,

@@ -111,6 +111,8 @@ class Webinar(Event):
             "sections": dict(self.sections),
             "other_topics": self.other_topics,
             "interpretation": list(self.interpretation),
+            # The language the session is given in: a blank Language means English.
+            "language": self.language.code if self.language is not None else "en",
         }
 
 
