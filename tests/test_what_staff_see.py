@@ -1,0 +1,68 @@
+"""What staff read (issue 13): a PD digest that knows what they registered for, says
+where a session is, sends replies to the PD contact and reads well in Spanish."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from automations.jobs import pd_reminders
+
+
+def digests(demo) -> dict[str, EmailMessage]:
+    """The PD digests of the demo's first run, by the address they went to."""
+    demo.runner().run(pd_reminders.JOB)
+    found = {}
+    for path in demo.emls():
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if "(MOU 5.0)" in message["Subject"]:
+            found[parseaddr(str(message["To"]))[1]] = message
+    return found
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def html_of(message: EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def test_digest_says_you_are_registered_instead_of_a_register_link(demo):
+    ana = digests(demo)["a.morales@example.org"]  # registered for PD-101 only
+    text, html = text_of(ana), html_of(ana)
+    assert "You are registered" in text and "You are registered" in html
+    assert "register?session=PD-101" not in text + html
+    assert "register?session=PD-104" in text and "register?session=PD-104" in html
+
+
+def test_digest_labels_the_place_of_a_session(demo):
+    html = html_of(digests(demo)["a.morales@example.org"])
+    assert "Place: Roosevelt HS Library" in html
+    assert "<th" not in html.split("Safe Zones (MOU 5a)")[1].split("</body>")[0]
+
+
+def test_digest_replies_go_to_the_pd_contact(demo):
+    for message in digests(demo).values():
+        assert str(message["Reply-To"]) == "pd-office@example.org"
+        assert "(it goes to pd-office@example.org)" in text_of(message) or (
+            "(le llega a pd-office@example.org)" in text_of(message)
+        )
+
+
+def test_digest_with_one_topic_owed_speaks_of_one_topic(demo):
+    priya = text_of(digests(demo)["p.raman@example.org"])  # owes only Family Resources
+    assert "you still need the topic below, with its next sessions." in priya
+    assert "Already took this topic?" in priya
+    assert "for each" not in priya and "one of these" not in priya
+
+
+def test_spanish_digest_has_spanish_dates_titles_and_one_segun(demo):
+    luis = text_of(digests(demo)["l.ortega@example.org"])
+    # A session with a blank Title is named by its topic, in Spanish.
+    assert "m.: Acciones migratorias y confidencialidad" in luis
+    assert "Enforcement" not in luis
+    assert "8 de dic. de 2026" in luis and "8 dic 2026" not in luis
+    assert luis.count("Según") == 1
