@@ -23,7 +23,7 @@ from automations.calendar_events import CalendarEvents
 from automations.cells import mask_addresses
 from automations.config import Settings
 from automations.delivery import Delivery, prepare
-from automations.errors import AutomationError, MailError
+from automations.errors import AutomationError, MailError, MailUnreachable
 from automations.faults import fault_point
 from automations.jobs import Job
 from automations.ledger import Ledger, PendingWrite, RunRecord
@@ -170,13 +170,29 @@ class Runner:
         """Carry out every action of the plan; returns what rows say about sends that did
         not all go. A mailer that cannot send at all stops the sends (the run's error)."""
         writes: list[CellWrite] = []
-        try:
-            for action in plan.actions:
+        for index, action in enumerate(plan.actions):
+            try:
                 writes.extend(self.delivery.carry_out(job, action, summary.count))
-        except MailError as err:
-            summary.error = f"mail: {err}"
-            log.error("%s: stopped sending: %s", job, err)
+            except MailUnreachable as err:
+                # Nothing more can go: the rows due say so, not a status from before.
+                left = [a for a in plan.actions[index:] if a.messages]
+                summary.waiting = sum(
+                    1 for a in left for m in a.messages if not self._went(m.key)
+                )
+                for waiting in left:
+                    writes.extend(waiting.wording.unreachable(waiting))
+                summary.error = str(err)
+                log.error("%s: not sent, could not reach the mail server: %s", job, err)
+                break
+            except MailError as err:
+                summary.error = f"mail: {err}"
+                log.error("%s: stopped sending: %s", job, err)
+                break
         return writes
+
+    def _went(self, key: str) -> bool:
+        record = self.ledger.record(key)
+        return record is not None and record.state in ("sent", "rejected", "uncertain")
 
     def write_back(
         self,

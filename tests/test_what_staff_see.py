@@ -8,7 +8,10 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from automations.cli import main
 from automations.jobs import pd_reminders
+from tests.fixtures.workbooks import TODAY, records
+from tests.test_smtp_cli import use_smtp
 
 
 def digests(demo) -> dict[str, EmailMessage]:
@@ -66,3 +69,20 @@ def test_spanish_digest_has_spanish_dates_titles_and_one_segun(demo):
     assert "Enforcement" not in luis
     assert "8 de dic. de 2026" in luis and "8 dic 2026" not in luis
     assert luis.count("Según") == 1
+
+
+def test_with_the_mail_server_down_the_run_says_not_sent_and_rows_due_say_pending(demo, capsys):
+    use_smtp(demo, "127.0.0.1", 9)  # nothing listens on the discard port
+    args = ["--config", str(demo.config), "run", "committee-invites", "--today", str(TODAY)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("committee-invites:"))
+    assert line.startswith(
+        "committee-invites: not sent: could not reach the mail server; "
+        "8 messages wait for the next run"
+    )
+    assert "sent 0" not in line
+    meetings = records(demo.committee, "Meetings")
+    assert meetings[0]["Status"].startswith("Pending: not sent yet, the mail server could not")
+    (log,) = records(demo.committee, "Run Log")
+    assert log["Summary"].startswith("not sent: could not reach the mail server")
