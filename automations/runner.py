@@ -33,7 +33,7 @@ from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
 from automations.plan import History, Message, Plan
 from automations.planning import Planned, Planning, Request, Tables, notices
-from automations.preview import show_dry_run, write_preview
+from automations.preview import LOOKAHEAD_DAYS, Previewed, show_dry_run, unsent, write_preview
 from automations.rebuild import record_rebuilt
 from automations.render import Renderer
 from automations.sheet_writer import SheetWriter
@@ -240,11 +240,24 @@ class Runner:
         """Tell the admin which jobs' ledger records were rebuilt (True: there were some)."""
         return self.alerts.rebuilds()
 
-    def preview(self, job: Job, today: dt.date | None, folder: Path) -> list[Path]:
-        """Write every message the job would send as .html, .txt and .eml, plus index.html."""
+    def preview(self, job: Job, today: dt.date | None, folder: Path) -> Previewed:
+        """Write every message the job would send as .html, .txt and .eml, plus index.html:
+        today's, or when nothing is due today, those of the next day something is."""
         request = Request(job, self.now(today))
         planned = self.settle_ids(request, self.planning.planned(request), dry_run=True).planned
-        return write_preview(
+        due_on = None
+        if not unsent(planned):
+            # Right after a run nothing is due: show the next day something is, as the
+            # sheets and the ledger stand now.
+            for days in range(1, LOOKAHEAD_DAYS + 1):
+                later = Request(job, request.now + dt.timedelta(days=days))
+                plan = self.planning.plan(later, planned.tables, planned.history)
+                ahead = Planned(plan, planned.tables, planned.history)
+                if unsent(ahead):
+                    planned = self.settle_ids(later, ahead, dry_run=True).planned
+                    due_on = later.now.date()
+                    break
+        files = write_preview(
             job.name,
             planned.plan,
             planned.history,
@@ -253,4 +266,7 @@ class Runner:
             prepare=lambda message: self.prepare(job.name, message, request.now),
             now=request.now,
             templates_dir=self.settings.templates_dir,
+            due_on=due_on,
+            looked_ahead=LOOKAHEAD_DAYS,
         )
+        return Previewed(files, due_on)

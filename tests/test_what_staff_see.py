@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 from automations.cli import main
-from automations.jobs import pd_reminders
+from automations.jobs import committee_invites, pd_reminders
 from tests.fixtures.workbooks import TODAY, records
 from tests.test_smtp_cli import use_smtp
 
@@ -86,3 +86,47 @@ def test_with_the_mail_server_down_the_run_says_not_sent_and_rows_due_say_pendin
     assert meetings[0]["Status"].startswith("Pending: not sent yet, the mail server could not")
     (log,) = records(demo.committee, "Run Log")
     assert log["Summary"].startswith("not sent: could not reach the mail server")
+
+
+# -- preview -------------------------------------------------------------------------------
+
+
+def preview(demo, job: str, out) -> str:
+    args = ["--config", str(demo.config), "preview", job, "--today", str(TODAY), "--out", str(out)]
+    assert main(args) == 0
+    return (out / "index.html").read_text(encoding="utf-8") if job != "all" else ""
+
+
+def test_preview_right_after_a_run_shows_the_next_messages_and_clears_its_old_files(
+    demo, tmp_path, capsys
+):
+    out = tmp_path / "preview"
+    preview(demo, "committee-invites", out)
+    assert len(list(out.glob("*-committee_invite-*.eml"))) == 8
+    (out / "notes.txt").write_text("mine")
+    demo.runner().run(committee_invites.JOB)
+    capsys.readouterr()
+    index = preview(demo, "committee-invites", out)
+    line = capsys.readouterr().out
+    assert "nothing is due today; the next 8 message(s) are due on Dec 8, 2026" in line
+    assert "Nothing is due on Nov 30, 2026. The next messages are due on" in index
+    assert "Dec 8, 2026" in index
+    # The invitations previewed before are gone; the reminders are there; other files stay.
+    assert list(out.glob("*-committee_invite-*")) == []
+    assert len(list(out.glob("*-committee_reminder-*.eml"))) == 8
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_preview_index_names_whose_message_each_is(demo, tmp_path):
+    index = preview(demo, "committee-invites", tmp_path / "preview")
+    assert "María José Hernández (m***@example.org)" in index
+    families = preview(demo, "webinar-agendas", tmp_path / "families")
+    assert "people in Bcc" in families
+
+
+def test_preview_all_previews_every_job_in_a_folder_of_its_own(demo, tmp_path, capsys):
+    preview(demo, "all", tmp_path / "all")
+    out = capsys.readouterr().out
+    for job in ("committee-invites", "pd-reminders", "webinar-agendas", "mou-tracker"):
+        assert (tmp_path / "all" / job / "index.html").exists()
+        assert f"{job}: " in out
