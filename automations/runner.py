@@ -27,7 +27,7 @@ from automations.errors import AutomationError, MailError, MailUnreachable
 from automations.faults import fault_point
 from automations.jobs import Job
 from automations.ledger import Ledger, PendingWrite, RunRecord
-from automations.mail.backend import Mailer, calendar_of
+from automations.mail.backend import Mailer, calendar_of, inbox_of
 from automations.mail.compose import Outgoing
 from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
@@ -64,7 +64,9 @@ class Runner:
         self._spreadsheets: dict[str, Spreadsheet] = {}
         calendar = calendar_of(mailer)
         now = lambda: self.now(None)  # noqa: E731
-        self.planning = Planning(settings, self.spreadsheet, ledger, renderer, calendar, now)
+        self.planning = Planning(
+            settings, self.spreadsheet, ledger, renderer, calendar, now, inbox_of(mailer)
+        )
         # `throttle` paces sends to the mailer's limits (None: no limits, e.g. the outbox).
         events = CalendarEvents(ledger, calendar, now, throttle) if calendar else None
         self.delivery = Delivery(ledger, mailer, self.prepare, now, throttle, events)
@@ -176,9 +178,7 @@ class Runner:
             except MailUnreachable as err:
                 # Nothing more can go: the rows due say so, not a status from before.
                 left = [a for a in plan.actions[index:] if a.messages]
-                summary.waiting = sum(
-                    1 for a in left for m in a.messages if not self._went(m.key)
-                )
+                summary.waiting = sum(1 for a in left for m in a.messages if not self._went(m.key))
                 for waiting in left:
                     writes.extend(waiting.wording.unreachable(waiting))
                 summary.error = str(err)

@@ -32,6 +32,7 @@ from automations.languages import ENGLISH
 from automations.plan import InviteSpec, JobInput, Message, Plan
 from automations.rebuild import Rebuilt, RunLog
 from automations.translations import TRANSLATIONS
+from automations.unsubscribe import UNSUBSCRIBES
 
 __all__ = ["DEFAULT_SENDER_NAME", "FAMILIES", "NAME", "WEBINARS", "batch_key", "options", "plan"]
 
@@ -249,4 +250,6 @@ JOB = Job(
     samples=samples,
     config_problems=lambda settings, opts: [opts.batch_problem] if opts.batch_problem else [],
     rebuild=rebuild,
+    # Families' replies asking to stop, read from the mailbox where the backend can.
+    histories=(UNSUBSCRIBES,),
 )
