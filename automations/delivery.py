@@ -31,6 +31,9 @@ from automations.unsubscribe import UNSUBSCRIBE_SUBJECT
 from automations.wording import completed
 
 log = logging.getLogger("automations")
+UNPREPARED = (
+    "the email's text could not be prepared (the admin sees why with `python jobs.py check`)"
+)
 
 
 def unsubscribe_header(reply_address: str) -> str:
@@ -166,7 +169,10 @@ class Delivery:
         try:
             outgoing = self.compose(job, message)
         except TemplateProblem as err:
-            return Delivered(Outcome.FAILED, str(err))
+            # Rows are read by staff: they say what happened and where to look; the
+            # template's name and line go to the log (and `check`), not into a Status.
+            log.error("%s: %s", job, err)
+            return Delivered(Outcome.FAILED, UNPREPARED)
         except ValueError as err:  # e.g. an address the email library cannot put in a header
             return Delivered(Outcome.FAILED, f"the message could not be composed: {err}")
         now = self.clock()

@@ -4,12 +4,13 @@ where a session is, sends replies to the PD contact and reads well in Spanish.""
 from __future__ import annotations
 
 import email
+import shutil
 from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
 from automations.cli import main
-from automations.jobs import committee_invites, pd_reminders
+from automations.jobs import committee_invites, pd_reminders, webinar_agendas
 from tests.fixtures.workbooks import TODAY, records
 from tests.test_smtp_cli import use_smtp
 
@@ -130,3 +131,20 @@ def test_preview_all_previews_every_job_in_a_folder_of_its_own(demo, tmp_path, c
     for job in ("committee-invites", "pd-reminders", "webinar-agendas", "mou-tracker"):
         assert (tmp_path / "all" / job / "index.html").exists()
         assert f"{job}: " in out
+
+
+def test_statuses_never_name_templates_when_a_message_cannot_be_written(demo, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(demo.settings.templates_dir.parent, templates)
+    agenda = templates / "email" / "webinar_agenda.html"
+    agenda.write_text(agenda.read_text().replace("webinar.title", "webinar.no_such_thing"))
+    text = demo.config.read_text()
+    demo.config.write_text(f'templates_dir = "{templates / "email"}"\n' + text)
+    demo.runner().run(webinar_agendas.JOB)
+    statuses = [
+        str(r["Status"])
+        for tab in ("Webinars", "Families")
+        for r in records(demo.folder / "family.xlsx", tab)
+    ]
+    assert any("could not be prepared" in s for s in statuses)
+    assert not [s for s in statuses if "template" in s.casefold() or "_agenda" in s]
