@@ -42,6 +42,7 @@ from automations.languages import Language, english_name
 from automations.ledger import Ledger
 from automations.lock import RunLock
 from automations.mail.backend import check_mailer
+from automations.preview import LOOKAHEAD_DAYS
 from automations.private import explain
 from automations.render import Renderer
 from automations.report import write_report
@@ -438,21 +439,34 @@ def cmd_preview(args: argparse.Namespace) -> int:
             "(it is created when missing)"
         )
     settings = _settings(args.config, args.today)
-    if args.job == "all":
-        raise ConfigError(f"preview shows one job at a time; name one of: {', '.join(registry())}")
-    (job,) = _select(args.job, settings)
+    jobs = _select(args.job, settings)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
-    try:
-        files = _runner(settings, ledger).preview(job, args.today, args.out)
-    except OSError as err:
-        if not _about(err, args.out):
-            raise
-        raise ConfigError(
-            f"preview --out {args.out.absolute()}: cannot write the preview there "
-            f"({explain(err)}); give a folder this user can write"
-        ) from None
-    messages = sum(1 for f in files if f.suffix == ".eml")
-    print(f"{job.name}: {messages} message(s) previewed; open {args.out.absolute() / 'index.html'}")
+    runner = _runner(settings, ledger)
+    for job in jobs:
+        # `preview all`: one folder per job under --out.
+        folder = args.out / job.name if args.job == "all" else args.out
+        try:
+            previewed = runner.preview(job, args.today, folder)
+        except OSError as err:
+            if not _about(err, args.out):
+                raise
+            raise ConfigError(
+                f"preview --out {args.out.absolute()}: cannot write the preview there "
+                f"({explain(err)}); give a folder this user can write"
+            ) from None
+        index = folder / "index.html"
+        if previewed.due_on is not None:
+            print(
+                f"{job.name}: nothing is due today; the next {previewed.messages} message(s) "
+                f"are due on {day_words(previewed.due_on)}, previewed; open {index.absolute()}"
+            )
+        elif not previewed.messages:
+            print(
+                f"{job.name}: nothing is due in the next {LOOKAHEAD_DAYS} days; "
+                f"open {index.absolute()}"
+            )
+        else:
+            print(f"{job.name}: {previewed.messages} message(s) previewed; open {index.absolute()}")
     return EXIT_OK
 
 

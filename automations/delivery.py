@@ -27,9 +27,19 @@ from automations.plan import Action, Message
 from automations.render import Renderer
 from automations.sheets.contract import CellWrite
 from automations.throttle import QUEUED_STATUS, Throttle
+from automations.unsubscribe import UNSUBSCRIBE_SUBJECT
 from automations.wording import completed
 
 log = logging.getLogger("automations")
+UNPREPARED = (
+    "the email's text could not be prepared (the admin sees why with `python jobs.py check`)"
+)
+
+
+def unsubscribe_header(reply_address: str) -> str:
+    """List-Unsubscribe for bulk mail: a mailto to the reply address whose subject the
+    mailbox check recognises (automations/unsubscribe.py)."""
+    return f"<mailto:{parseaddr(reply_address)[1]}?subject={UNSUBSCRIBE_SUBJECT}>"
 
 
 def prepare(
@@ -49,7 +59,15 @@ def prepare(
     if message.invite is not None:
         name, email = parseaddr(mail.organizer)
         ics = build_ics(message.invite, (name, email), now, rendered.calendar_title or None)
-    envelope = Envelope(mail.sender, message.to, message.bcc, mail.reply_to, message.display_name)
+    reply_to = message.reply_to or mail.reply_to
+    envelope = Envelope(
+        mail.sender,
+        message.to,
+        message.bcc,
+        reply_to,
+        message.display_name,
+        unsubscribe_header(mail.reply_to or mail.sender) if message.unsubscribe else "",
+    )
     return compose(
         key=message.key,
         job=job,
@@ -151,7 +169,10 @@ class Delivery:
         try:
             outgoing = self.compose(job, message)
         except TemplateProblem as err:
-            return Delivered(Outcome.FAILED, str(err))
+            # Rows are read by staff: they say what happened and where to look; the
+            # template's name and line go to the log (and `check`), not into a Status.
+            log.error("%s: %s", job, err)
+            return Delivered(Outcome.FAILED, UNPREPARED)
         except ValueError as err:  # e.g. an address the email library cannot put in a header
             return Delivered(Outcome.FAILED, f"the message could not be composed: {err}")
         now = self.clock()

@@ -50,6 +50,10 @@ class MailError(AutomationError):
     """The mail backend cannot send at all (not a single recipient's rejection)."""
 
 
+class MailUnreachable(MailError):
+    """The mail server (or Graph) could not be reached: nothing was handed to it."""
+
+
 class TemplateProblem(AutomationError):
     """A template is missing or fails to render."""
 

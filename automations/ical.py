@@ -19,6 +19,14 @@ def _address(email: str, name: str = "") -> vCalAddress:
     return address
 
 
+def join_description(description: str, url: str) -> str:
+    """The event's description with its join link on a line of its own at the end."""
+    text = description.strip()
+    if not url or url in text:
+        return text
+    return f"{text}\n\n{url}" if text else url
+
+
 def build_ics(
     invite: InviteSpec,
     organizer: tuple[str, str],
@@ -37,12 +45,16 @@ def build_ics(
     event.add("dtstart", invite.start)
     event.add("dtend", invite.end)
     event.add("summary", strip_bidi(summary or invite.summary))
-    if invite.location:
-        event.add("location", invite.location)
+    # Outlook and Google Calendar never show URL: the join link goes in LOCATION when
+    # there is no room, and always in DESCRIPTION, or an online meeting shows no link.
+    location = invite.location or invite.url
+    if location:
+        event.add("location", location)
     if invite.url:
         event.add("url", invite.url)
-    if invite.description:
-        event.add("description", invite.description)
+    description = join_description(invite.description, invite.url)
+    if description:
+        event.add("description", description)
     event.add("status", "CANCELLED" if invite.method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
     name, email = organizer

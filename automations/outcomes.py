@@ -63,6 +63,8 @@ class RunSummary:
     failed: int = 0
     uncertain: int = 0
     queued: int = 0  # held back by the daily recipient limit; they go on the next run
+    # Messages not sent because the mail server could not be reached (the next run sends).
+    waiting: int = 0
     written: int = 0
     problems: list[str] = field(default_factory=list)
     error: str | None = None
@@ -90,6 +92,12 @@ class RunSummary:
         """One line: counts and the first problem."""
         if self.dry_run:
             counts = f"would send {self.planned}, skipped {self.skipped}"
+        elif self.waiting:
+            counts = (
+                f"not sent: could not reach the mail server; {self.waiting} "
+                f"{'message waits' if self.waiting == 1 else 'messages wait'} for the next run"
+            )
+            counts += f" (sent {self.sent} before)" if self.sent else ""
         else:
             counts = f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
             if self.uncertain:

@@ -34,7 +34,7 @@ class InviteSpec:
 
     uid: str
     sequence: int
-    method: str  # "REQUEST" or "CANCEL"
+    method: str  # "REQUEST", "CANCEL", or "PUBLISH" (mail to a list: no attendees, no RSVP)
     start: dt.datetime
     end: dt.datetime
     summary: str
@@ -74,6 +74,12 @@ class Message:
     # The name shown with mail.sender's address in From, and with the visible To (family
     # mail: a neutral name); blank keeps mail.sender as it is.
     display_name: str = ""
+    # Where replies go when not mail.reply_to (the PD digest: the PD contact, who
+    # updates the training record).
+    reply_to: str = ""
+    # Bulk mail to a list (families): carries List-Unsubscribe, a mailto to the reply
+    # address with the subject the tool recognises.
+    unsubscribe: bool = False
 
     @property
     def recipients(self) -> tuple[str, ...]:

@@ -19,12 +19,13 @@ from automations.config import Settings
 from automations.holds import after_agreement, hold_uncalculated
 from automations.jobs import Job
 from automations.ledger import Ledger
-from automations.mail.backend import CalendarMailer
+from automations.mail.backend import CalendarMailer, InboxMailer
 from automations.plan import History, JobInput, Plan
 from automations.rebuild import RUN_LOG_SPEC, Rebuilt, rebuild_job
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
 from automations.sheets.contract import FOOTER_LABEL, RUN_LOG_TAB, Row, Table, TabSpec, find_tab
+from automations.unsubscribe import UNSUBSCRIBES, sync_requests
 from automations.writeback import apply
 
 Tables = dict[str, dict[str, Table]]
@@ -64,6 +65,8 @@ class Planning:
         Translations tab is merged into it for that job's messages)
     :param calendar: the mailer when it keeps calendar events (answers are synced), or None
     :param clock: the real time now (when synced answers are stamped)
+    :param inbox: the mailer when it can read its mailbox (families' replies asking to
+        stop are read for jobs whose `histories` name UNSUBSCRIBES), or None
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class Planning:
         renderer: Renderer,
         calendar: CalendarMailer | None,
         clock: Callable[[], dt.datetime],
+        inbox: InboxMailer | None = None,
     ) -> None:
         self.settings = settings
         self.spreadsheet = spreadsheet
@@ -81,6 +85,7 @@ class Planning:
         self.renderer = renderer
         self.calendar = calendar
         self.clock = clock
+        self.inbox = inbox
 
     def specs(self, job: Job) -> dict[str, dict[str, TabSpec]]:
         """The job's tab specs by spreadsheet and tab name."""
@@ -103,7 +108,10 @@ class Planning:
         return tables
 
     def history(self, request: Request) -> History:
-        """What the ledger knows of the job, with the calendar's answers synced first."""
+        """What the ledger knows of the job, with the calendar's answers synced first (and
+        the replies asking to stop, for jobs that mail families)."""
+        if UNSUBSCRIBES in request.job.histories:
+            sync_requests(self.ledger, self.inbox, self.clock())
         history = self.ledger.history(request.job.name)
         return sync_responses(
             self.ledger, self.calendar, request.job.name, history, request.now, self.clock()

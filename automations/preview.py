@@ -8,13 +8,17 @@ sent and written. Neither sends, records or writes anything else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from automations.cells import mask_email, text
 from automations.errors import TemplateProblem
+from automations.jobs.rows import day_words
 from automations.mail.compose import Outgoing
 from automations.outcomes import RunSummary, describe_recipients
 from automations.plan import History, Message, Plan
@@ -25,6 +29,45 @@ from automations.writeback import Tables, cell_id, current_values, last_per_cell
 INDEX = "index.html"
 # Lines a dry run prints before "... and N more".
 MAX_LISTED = 40
+# How far `preview` looks for the next messages when nothing is due today.
+LOOKAHEAD_DAYS = 120
+# The files `preview` writes (and clears on the next preview), and nothing else.
+OWN_FILE = re.compile(r"\d{3}-[a-z0-9_]+-[A-Za-z_]+\.(html|txt|eml)")
+
+
+@dataclass(frozen=True)
+class Previewed:
+    """The files a preview wrote, and the later day they are for (None: today)."""
+
+    files: list[Path]
+    due_on: dt.date | None = None
+
+    @property
+    def messages(self) -> int:
+        """How many messages were previewed."""
+        return sum(1 for f in self.files if f.suffix == ".eml")
+
+
+def unsent(planned: Any) -> list[Message]:
+    """The messages of a Planned that were not sent before."""
+    return [m for m in planned.plan.messages if not planned.history.was_sent(m.key)]
+
+
+def whose(message: Message) -> str:
+    """Whose message it is, for the index: the person's name with their masked address,
+    or how many a Bcc batch goes to."""
+    name = message.context.get("name")
+    shown = describe_recipients(message.recipients)
+    if message.bcc:
+        return f"{len(message.bcc)} people in Bcc ({describe_recipients(message.bcc)})"
+    return f"{name} ({shown})" if isinstance(name, str) and name.strip() else shown
+
+
+def clear_old_previews(folder: Path) -> None:
+    """Remove the files an earlier preview wrote in `folder` (only those)."""
+    for path in folder.iterdir():
+        if path.is_file() and (path.name == INDEX or OWN_FILE.fullmatch(path.name)):
+            path.unlink()
 
 
 def preview_dir(templates_dir: Path) -> Path:
@@ -42,6 +85,8 @@ def write_preview(
     prepare: Callable[[Message], Outgoing],
     now: dt.datetime,
     templates_dir: Path,
+    due_on: dt.date | None = None,
+    looked_ahead: int = 0,
 ) -> list[Path]:
     """Write each message `plan` would send (not sent before) as files, plus index.html.
 
@@ -54,8 +99,11 @@ def write_preview(
     :param prepare: renders and composes one message
     :param now: the time the index page names
     :param templates_dir: the email templates (the index template is next to them)
+    :param due_on: the later day `plan` is for, when nothing was due on `now`'s day
+    :param looked_ahead: how many days ahead were searched for messages
     """
     private_dir(folder)
+    clear_old_previews(folder)
     written: list[Path] = []
     entries: list[dict[str, str]] = []
     todo = [m for m in plan.messages if not history.was_sent(m.key)]
@@ -74,7 +122,7 @@ def write_preview(
                 "stem": stem,
                 "subject": outgoing.rendered.subject,
                 "language": language,
-                "to": describe_recipients(message.recipients),
+                "to": whose(message),
             }
         )
     env = jinja2.Environment(
@@ -84,7 +132,13 @@ def write_preview(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    page = env.get_template(INDEX).render(job=job, day=f"{now:%Y-%m-%d}", entries=entries)
+    page = env.get_template(INDEX).render(
+        job=job,
+        day=day_words(now.date()),
+        due_on=day_words(due_on) if due_on else "",
+        looked_ahead=looked_ahead,
+        entries=entries,
+    )
     written.append(write_private(folder / INDEX, page.encode("utf-8"), sync=False))
     return written
 

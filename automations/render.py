@@ -50,8 +50,15 @@ def _locale(context: Any) -> str:
 # mass mail formats the same few session dates thousands of times, so remember them.
 # The zone is part of each key: aware datetimes for the same instant in two zones
 # compare equal but format differently.
+# CLDR's medium Spanish date, "9 dic 2026", reads as a typo to families; the written
+# form is "9 de dic. de 2026" (Babel takes a pattern in place of a format name).
+MEDIUM_DATES = {"es": "d 'de' MMM'.' 'de' y"}
+
+
 @functools.lru_cache(maxsize=8192)
 def _format_date(value: dt.date, zone: Any, form: str, locale: str) -> str:
+    if form == "medium":
+        form = MEDIUM_DATES.get(locale.partition("_")[0], form)
     return format_date(value, form, locale=locale)
 
 
@@ -99,6 +106,17 @@ def _datetime_tz(context: Any, value: dt.datetime) -> str:
 def _month_year(context: Any, value: dt.date) -> str:
     """'November 2026', 'noviembre de 2026', '2026년 11월'."""
     return _format_month(value, _locale(context))
+
+
+@jinja2.pass_context
+def _days_away(context: Any, value: dt.datetime) -> int | None:
+    """Days from the day the message is sent (`sent_on`) to `value`'s day, or None when
+    the message has no sending day (so reminders can say "today" or "tomorrow")."""
+    sent_on = context.get("sent_on")
+    if not isinstance(sent_on, dt.date):
+        return None
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return (day - sent_on).days
 
 
 @jinja2.pass_context
@@ -200,6 +218,7 @@ def new_environment(templates_dir: Path) -> jinja2.Environment:
         datetime_tz=_datetime_tz,
         month_year=_month_year,
         language_name=_language_name,
+        days_away=_days_away,
     )
     return env
 

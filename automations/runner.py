@@ -23,17 +23,17 @@ from automations.calendar_events import CalendarEvents
 from automations.cells import mask_addresses
 from automations.config import Settings
 from automations.delivery import Delivery, prepare
-from automations.errors import AutomationError, MailError
+from automations.errors import AutomationError, MailError, MailUnreachable
 from automations.faults import fault_point
 from automations.jobs import Job
 from automations.ledger import Ledger, PendingWrite, RunRecord
-from automations.mail.backend import Mailer, calendar_of
+from automations.mail.backend import Mailer, calendar_of, inbox_of
 from automations.mail.compose import Outgoing
 from automations.new_ids import Settled, settle_ids, storer
 from automations.outcomes import RunSummary
 from automations.plan import History, Message, Plan
 from automations.planning import Planned, Planning, Request, Tables, left_alone, notices
-from automations.preview import show_dry_run, write_preview
+from automations.preview import LOOKAHEAD_DAYS, Previewed, show_dry_run, unsent, write_preview
 from automations.rebuild import record_rebuilt
 from automations.render import Renderer
 from automations.sheet_writer import SheetWriter
@@ -64,7 +64,9 @@ class Runner:
         self._spreadsheets: dict[str, Spreadsheet] = {}
         calendar = calendar_of(mailer)
         now = lambda: self.now(None)  # noqa: E731
-        self.planning = Planning(settings, self.spreadsheet, ledger, renderer, calendar, now)
+        self.planning = Planning(
+            settings, self.spreadsheet, ledger, renderer, calendar, now, inbox_of(mailer)
+        )
         # `throttle` paces sends to the mailer's limits (None: no limits, e.g. the outbox).
         events = CalendarEvents(ledger, calendar, now, throttle) if calendar else None
         self.delivery = Delivery(ledger, mailer, self.prepare, now, throttle, events)
@@ -181,13 +183,27 @@ class Runner:
         """Carry out every action of the plan; returns what rows say about sends that did
         not all go. A mailer that cannot send at all stops the sends (the run's error)."""
         writes: list[CellWrite] = []
-        try:
-            for action in plan.actions:
+        for index, action in enumerate(plan.actions):
+            try:
                 writes.extend(self.delivery.carry_out(job, action, summary.count))
-        except MailError as err:
-            summary.error = f"mail: {err}"
-            log.error("%s: stopped sending: %s", job, err)
+            except MailUnreachable as err:
+                # Nothing more can go: the rows due say so, not a status from before.
+                left = [a for a in plan.actions[index:] if a.messages]
+                summary.waiting = sum(1 for a in left for m in a.messages if not self._went(m.key))
+                for waiting in left:
+                    writes.extend(waiting.wording.unreachable(waiting))
+                summary.error = str(err)
+                log.error("%s: not sent, could not reach the mail server: %s", job, err)
+                break
+            except MailError as err:
+                summary.error = f"mail: {err}"
+                log.error("%s: stopped sending: %s", job, err)
+                break
         return writes
+
+    def _went(self, key: str) -> bool:
+        record = self.ledger.record(key)
+        return record is not None and record.state in ("sent", "rejected", "uncertain")
 
     def write_back(
         self,
@@ -242,11 +258,24 @@ class Runner:
         """Tell the admin which jobs' ledger records were rebuilt (True: there were some)."""
         return self.alerts.rebuilds()
 
-    def preview(self, job: Job, today: dt.date | None, folder: Path) -> list[Path]:
-        """Write every message the job would send as .html, .txt and .eml, plus index.html."""
+    def preview(self, job: Job, today: dt.date | None, folder: Path) -> Previewed:
+        """Write every message the job would send as .html, .txt and .eml, plus index.html:
+        today's, or when nothing is due today, those of the next day something is."""
         request = Request(job, self.now(today))
         planned = self.settle_ids(request, self.planning.planned(request), dry_run=True).planned
-        return write_preview(
+        due_on = None
+        if not unsent(planned):
+            # Right after a run nothing is due: show the next day something is, as the
+            # sheets and the ledger stand now.
+            for days in range(1, LOOKAHEAD_DAYS + 1):
+                later = Request(job, request.now + dt.timedelta(days=days))
+                plan = self.planning.plan(later, planned.tables, planned.history)
+                ahead = Planned(plan, planned.tables, planned.history)
+                if unsent(ahead):
+                    planned = self.settle_ids(later, ahead, dry_run=True).planned
+                    due_on = later.now.date()
+                    break
+        files = write_preview(
             job.name,
             planned.plan,
             planned.history,
@@ -255,4 +284,7 @@ class Runner:
             prepare=lambda message: self.prepare(job.name, message, request.now),
             now=request.now,
             templates_dir=self.settings.templates_dir,
+            due_on=due_on,
+            looked_ahead=LOOKAHEAD_DAYS,
         )
+        return Previewed(files, due_on)

@@ -28,6 +28,11 @@ def status(cell: StatusCell, value: str) -> CellWrite:
     return CellWrite(cell.spreadsheet, cell.row, cell.column, value)
 
 
+UNREACHABLE_STATUS = (
+    "Pending: not sent yet, the mail server could not be reached; it goes out on the next run"
+)
+
+
 def refused_status(address: str, reason: str) -> str:
     """The status of a recipient's row once a mail server refused its address."""
     return f'Error: the mail server refused "{address}": {reason}'
@@ -119,6 +124,14 @@ class Wording:
             line = f"Error: {len(problems)} of {total} messages not sent ({problems[0]}); {then}"
         writes.append(status(action.status, line))
         return writes
+
+    def unreachable(self, action: Action) -> list[CellWrite]:
+        """The writes for an action not carried out because the mail server could not be
+        reached: its row and its recipients' rows say it is pending, not an old status."""
+        cells = [c for m in action.messages for c in m.recipient_rows.values()]
+        if action.status is not None:
+            cells.append(action.status)
+        return [status(cell, UNREACHABLE_STATUS) for cell in cells]
 
     def after_event(self, action: Action, sends: Sends) -> list[CellWrite]:
         """The writes for an action carried out as one provider calendar event."""

@@ -28,8 +28,10 @@ def test_spanish_pd_messages_show_dates_the_spanish_way(demo, template):
     message = sample(pd_reminders, template, demo)
     rendered = Renderer(TEMPLATES).render(template, SPANISH, message.context)
     day = dt.date(2027, 3, 3)
-    form = "medium" if template == "pd_digest" else "full"
-    expected = format_date(day, form, locale="es_US")
+    # Issue 13: the digest's short Spanish date is written out, "3 de mar. de 2027".
+    expected = "3 de mar. de 2027"
+    if template != "pd_digest":
+        expected = format_date(day, "full", locale="es_US")
     assert expected in rendered.text and expected in rendered.html
     assert "marzo" in expected or "mar" in expected
     assert "March" not in rendered.text

@@ -119,10 +119,11 @@ def test_outbox_dir_that_is_a_file_fails_check_and_run_in_one_line(demo, capsys)
 # -- commands ----------------------------------------------------------------------------------
 
 
-def test_preview_all_is_one_line(demo, capsys):
-    code, out, err = cli(capsys, "--config", str(demo.config), "preview", "all")
-    assert code == 2
-    assert "preview shows one job at a time" in one_error(out, err)
+def test_preview_all_previews_every_job(demo, capsys, tmp_path):
+    # Issue 13: `preview all` works (it was refused in one line).
+    out_dir = str(tmp_path / "all")
+    code, out, err = cli(capsys, "--config", str(demo.config), "preview", "all", "--out", out_dir)
+    assert code == 0 and "Traceback" not in out + err
 
 
 def test_report_out_a_folder_or_a_file_that_is_not_html_is_refused(demo, capsys):

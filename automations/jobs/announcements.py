@@ -20,7 +20,7 @@ from automations.jobs.occasions import Occasion
 from automations.jobs.people import Person
 from automations.jobs.rows import address_of, chunks, day_words, message_key, plural, write
 from automations.languages import ENGLISH, Language, parse_language
-from automations.plan import Action, History, JobInput, Message, Plan, StatusCell
+from automations.plan import Action, History, InviteSpec, JobInput, Message, Plan, StatusCell
 from automations.rebuild import Rebuilt, partly_sent, whole
 from automations.sheets.contract import CellWrite
 
@@ -68,6 +68,17 @@ def sent_recipients(
     }
 
 
+def sent_in(language: Language | None, targets: Sequence[Person]) -> str:
+    """What a status adds about languages: the event's, and the mail's when they differ
+    (" (Korean session; emails in English)"), so a row never claims mail nobody got."""
+    if language is None:
+        return ""
+    names = sorted({p.language.name for p in targets})
+    if not targets or names == [language.name]:
+        return f" ({language.name})"
+    return f" ({language.name} session; emails in {', '.join(names)})"
+
+
 @dataclass
 class Hold:
     """A rule of the job that keeps an event's first occasion from going out yet.
@@ -107,6 +118,8 @@ class Announcements:
     :param context: the template values of an event (batch values are added per language)
     :param per_language: template values that depend on a batch's language
     :param hold: a rule of the job that may hold the first occasion (see Hold)
+    :param calendar: the calendar entry each occasion's message carries (same UID for
+        every occasion of an event), or None for mail without one
     """
 
     job_name: str
@@ -123,6 +136,7 @@ class Announcements:
     context: Callable[[Any, JobInput], Mapping[str, Any]]
     per_language: Callable[[JobInput, Language], Mapping[str, Any]]
     hold: Callable[[JobInput, Any], Hold | None]
+    calendar: Callable[[Any, JobInput, Occasion], InviteSpec | None] | None = None
 
     def sent_to(self, history: History, event: str, occasion: Occasion) -> dict[str, Language]:
         """Who got `occasion` of `event` (casefolded addresses), in the language they had."""
@@ -195,8 +209,7 @@ class Announcements:
         now = given.now.isoformat(timespec="minutes")
         # Reuse the first send's time so later batches do not move the stamp's date.
         sent_at = (row.text(first.stamp) if first.stamp else "") or now
-        qualifier = f" ({event.language.name})" if event.language is not None else ""
-        done = f"{self.thing.capitalize()} sent to {{total}}{qualifier}"
+        done = f"{self.thing.capitalize()} sent to {{total}}{sent_in(event.language, targets)}"
 
         def first_writes(total: int) -> list[CellWrite]:
             stamps = [write(self.sheet, event.ref, first.stamp, sent_at)] if first.stamp else []
@@ -328,6 +341,8 @@ class Announcements:
                         context={**context, **self.per_language(given, batch.language)},
                         recipient_rows={k: v for p in people for k, v in p.rows().items()},
                         display_name=opts.sender_name,
+                        invite=self.calendar(event, given, occasion) if self.calendar else None,
+                        unsubscribe=True,
                     )
                 ],
                 on_success=[],  # filled in once the total is known

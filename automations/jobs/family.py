@@ -19,11 +19,12 @@ from automations.errors import ConfigError, RowProblem
 from automations.jobs.declare import columns
 from automations.jobs.events import Event, EventRow, read_events
 from automations.jobs.people import Person, read_people
-from automations.jobs.rows import Reading
+from automations.jobs.rows import Reading, day_words, row_ref
 from automations.languages import Language, parse_language
 from automations.mou import REQUIRED_SECTIONS
 from automations.plan import JobInput
-from automations.sheets.contract import Column, TabSpec
+from automations.sheets.contract import CellWrite, Column, TabSpec
+from automations.unsubscribe import UNSUBSCRIBES, requests
 
 SHEET = "family"
 FAMILIES = TabSpec(
@@ -52,8 +53,8 @@ WEBINARS = TabSpec(
 
 def read_families(given: JobInput[Any]) -> Reading[Person]:
     """Families to mail (one per address, by address); `opted_out` holds those who asked
-    not to be mailed."""
-    return read_people(
+    not to be mailed, on the tab or by replying to stop (automations/unsubscribe.py)."""
+    reading = read_people(
         given,
         SHEET,
         FAMILIES,
@@ -62,6 +63,28 @@ def read_families(given: JobInput[Any]) -> Reading[Person]:
         not_mailed="Opted out: never mailed",
         who="parent",
     )
+    asked = requests(given.others.get(UNSUBSCRIBES))
+    if not asked:
+        return reading
+    table = given.table(SHEET, FAMILIES.name)
+    assert table is not None
+    for person in [p for p in reading.items if p.address in asked]:
+        request = asked[person.address]
+        rows = [r for r in table if r.text("Email").casefold() == person.address]
+        if any(r.text("Opted Out").casefold() in ("no", "n", "false") for r in rows):
+            continue  # a person set No: staff decided this family keeps getting mail
+        reading.items.remove(person)
+        reading.opted_out.add(person.address)
+        received = request.received.astimezone(given.settings.timezone)
+        status = (
+            f'Opted out: replied "{request.word}" on {day_words(received.date())} at '
+            f"{received:%-I:%M %p}; never mailed (set Opted Out to No to mail them again)"
+        )
+        for row in rows:
+            ref = row_ref(FAMILIES, row)
+            reading.writes.append(CellWrite(SHEET, ref, "Opted Out", "Yes"))
+            reading.status(SHEET, ref, status)
+    return reading
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +135,8 @@ class Webinar(Event):
             "sections": dict(self.sections),
             "other_topics": self.other_topics,
             "interpretation": list(self.interpretation),
+            # The language the session is given in: a blank Language means English.
+            "language": self.language.code if self.language is not None else "en",
         }
 
 

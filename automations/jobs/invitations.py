@@ -373,7 +373,11 @@ class Invitations:
                 template=occasion.template,
                 language=person.language,
                 to=(person.email,),
-                context={"name": person.name, self.kind: event.context()},
+                context={
+                    "name": person.name,
+                    self.kind: event.context(),
+                    "sent_on": given.today,
+                },
                 recipient_rows=person.rows(),
             )
             for person in people

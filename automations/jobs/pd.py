@@ -66,7 +66,7 @@ class Session(Event):
             method="REQUEST",
             start=self.start,
             end=self.end,
-            summary=self.title,
+            summary=self.title or self.topic.name,
             location=self.location,
             url=self.join_link,
             description=f"MOU {self.topic.code}: {self.topic.name}",
@@ -94,7 +94,8 @@ def _session(row: EventRow) -> Session:
         raise RowProblem(f'Topic "{row.text("Topic")}" is not one of {names} (or 5a–5d)')
     start, end = row.times()
     join, signup = row.link("Join Link"), row.link("Registration Link")
-    title, location = row.text("Title") or topic.name, row.text("Location")
+    # A blank Title stays blank: messages name the topic in the reader's language.
+    title, location = row.text("Title"), row.text("Location")
     return Session(
         **row.base, start=start, end=end, topic=topic, title=title, location=location,
         join_link=join, registration_link=signup,

@@ -99,6 +99,13 @@ def plan(given: JobInput[PdOptions]) -> Plan:
                 + not_counted(session_rows.refused)
             )
     listed_ids = {s["id"] for sessions_of in listed.values() for s in sessions_of}
+    # Who is registered for each listed session (any day ahead): their digest says so
+    # instead of sending them to register again. Its problems are the reminders' too.
+    signed_up, _ = registered(given, upcoming, staff, days=100 * 366)
+    registrations: dict[str, list[str]] = {}
+    for session_id, people in signed_up.items():
+        for address in people:
+            registrations.setdefault(address, []).append(session_id)
     for session in sessions:
         on = day_words(session.day)
         if session.pending:
@@ -122,11 +129,18 @@ def plan(given: JobInput[PdOptions]) -> Plan:
             "name": person.name,
             "topics": [topics[t.code] for t in person.owed],
             "contact": opts.pd_contact,
+            "registered": sorted(registrations.get(person.email.casefold(), [])),
         }
         note = f". Check: {person.note}" if person.note else ""
         owing = f"Owes {plural(len(person.owed), 'topic')}"
         due = DIGEST.plan(
-            given, person, owes=f"owes {owed}", owing=owing, context=context, note=note
+            given,
+            person,
+            owes=f"owes {owed}",
+            owing=owing,
+            context=context,
+            note=note,
+            reply_to=opts.pd_contact,
         )
         if isinstance(due, Action):
             plan.actions.append(due)
@@ -156,7 +170,7 @@ def session_reminders(
                 template=SESSION_REMINDER.template,
                 language=language,
                 to=(email,),
-                context={"name": name, "session": session.context()},
+                context={"name": name, "session": session.context(), "sent_on": given.today},
                 invite=session.invite(domain, Attendee(email, name)),
             )
             for address, (email, name, language) in sorted(people.items())

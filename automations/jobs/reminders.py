@@ -63,6 +63,7 @@ class Reminders:
         owing: str,
         context: Mapping[str, Any],
         note: str = "",
+        reply_to: str = "",
     ) -> Action | str:
         """The reminder due for `row`, or the status saying why none is due.
 
@@ -70,6 +71,7 @@ class Reminders:
         :param owing: the same, short ("Owes 2 topics")
         :param context: the template values (the reminder's number and limit are added)
         :param note: added to the status (e.g. ". Check: ...")
+        :param reply_to: where replies go, when not the configured reply address
         """
         limit = int(getattr(given.options, self.limit))
         if row.reminders_sent >= limit:
@@ -92,6 +94,7 @@ class Reminders:
             language=row.language,
             to=(row.email,),
             context={**context, "reminder_number": number, "reminder_limit": limit},
+            reply_to=reply_to,
         )
         today = given.today.isoformat()
         status = f"Reminder {number} of {limit} sent {today}: {owes}{note}"

@@ -29,9 +29,10 @@ from automations.jobs.family import (
 from automations.jobs.occasions import Occasion, already_sent, bcc_batches, before_start, on_cancel
 from automations.jobs.rows import address_of, message_key, plural
 from automations.languages import ENGLISH
-from automations.plan import JobInput, Message, Plan
+from automations.plan import InviteSpec, JobInput, Message, Plan
 from automations.rebuild import Rebuilt, RunLog
 from automations.translations import TRANSLATIONS
+from automations.unsubscribe import UNSUBSCRIBES
 
 __all__ = ["DEFAULT_SENDER_NAME", "FAMILIES", "NAME", "WEBINARS", "batch_key", "options", "plan"]
 
@@ -106,6 +107,25 @@ def coverage(given: JobInput[WebinarOptions], webinar: Webinar) -> Hold | None:
     return hold
 
 
+def calendar(webinar: Webinar, given: JobInput[WebinarOptions], occasion: Occasion) -> InviteSpec:
+    """The webinar's calendar entry: one UID for the agenda, the reminder and the notice.
+
+    Families are in Bcc and are not attendees, so the agenda and reminder PUBLISH the
+    event (added to the calendar, no RSVP); the notice CANCELs it with a higher SEQUENCE.
+    """
+    domain = address_of(given.settings.mail.organizer).rpartition("@")[2] or "mou.invalid"
+    cancel = occasion.name == "cancel"
+    return InviteSpec(
+        uid=f"{webinar.id}.webinar@{domain}",
+        sequence=1 if cancel else 0,
+        method="CANCEL" if cancel else "PUBLISH",
+        start=webinar.start,
+        end=webinar.end,
+        summary=webinar.title,
+        url=webinar.join_link,
+    )
+
+
 MAIL = Announcements(
     job_name=NAME,
     sheet=SHEET,
@@ -140,9 +160,11 @@ MAIL = Announcements(
     context=lambda webinar, given: {
         "webinar": webinar.context(),
         "help": given.options.help_contact,
+        "sent_on": given.today,
     },
     per_language=lambda given, language: {"family": given.options.signature.family(language)},
     hold=coverage,
+    calendar=calendar,
 )
 batch_key = functools.partial(batch_key, NAME)
 
@@ -196,6 +218,7 @@ def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
         },
         "other_topics": "Questions and answers",
         "interpretation": ["es", "ko"],
+        "language": "en",
     }
     base = {"webinar": webinar, "help": opts.help_contact, "family": opts.signature.family(ENGLISH)}
     what = f'family webinar "{webinar["title"]}"'
@@ -227,4 +250,6 @@ JOB = Job(
     samples=samples,
     config_problems=lambda settings, opts: [opts.batch_problem] if opts.batch_problem else [],
     rebuild=rebuild,
+    # Families' replies asking to stop, read from the mailbox where the backend can.
+    histories=(UNSUBSCRIBES,),
 )

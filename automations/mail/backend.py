@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -79,3 +80,28 @@ def check_mailer(mailer: object) -> str | None:
     """Run the mailer's optional `check()` (connect, sign in); None when it has none."""
     check = getattr(mailer, "check", None)
     return check() if callable(check) else None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message that arrived in the sending mailbox."""
+
+    address: str
+    subject: str
+    body: str  # its first lines, as the provider previews them
+    received: dt.datetime
+
+
+@runtime_checkable
+class InboxMailer(Protocol):
+    """A mailer that can read the replies in its mailbox (Microsoft 365)."""
+
+    def replies(self, since: dt.datetime | None) -> list[Reply]:
+        """Messages received since `since` (all recent ones when None); raise MailError
+        when the mailbox cannot be read."""
+        ...
+
+
+def inbox_of(mailer: object) -> InboxMailer | None:
+    """The mailer as an InboxMailer when it can read its mailbox, else None."""
+    return mailer if isinstance(mailer, InboxMailer) else None

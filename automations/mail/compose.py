@@ -39,6 +39,8 @@ class Envelope:
     bcc: tuple[str, ...] = ()
     reply_to: str | None = None
     display_name: str = ""  # shown in From (with the sender's address) and To, when set
+    # The List-Unsubscribe value of bulk mail ("<mailto:...?subject=unsubscribe>"), or "".
+    list_unsubscribe: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def compose(
     mime["Date"] = format_datetime(now)
     mime["Auto-Submitted"] = "auto-generated"
     mime["X-MOU-Key"] = key_digest(key)
+    if envelope.list_unsubscribe:
+        mime["List-Unsubscribe"] = _strip(envelope.list_unsubscribe)
     mime.set_content(rendered.text, subtype="plain", charset="utf-8")
     mime.add_alternative(rendered.html, subtype="html", charset="utf-8")
     if ics is not None and ics_method:
@@ -106,6 +110,7 @@ def compose(
             maintype="text",
             subtype="calendar",
             filename="invite.ics",
-            params={"method": ics_method},
+            # Declared, or some calendars read accented names and places as Latin-1.
+            params={"method": ics_method, "charset": "utf-8"},
         )
     return Outgoing(key, job, envelope, rendered, ident, mime, ics, ics_method)

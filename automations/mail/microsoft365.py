@@ -16,6 +16,7 @@ an injectable clock and sleep.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import logging
@@ -36,7 +37,7 @@ from requests.exceptions import HTTPError
 
 from automations.config import Settings, unset_variable
 from automations.errors import ConfigError, EventFailed, MailError
-from automations.mail.backend import SendResult
+from automations.mail.backend import Reply, SendResult
 from automations.mail.compose import Outgoing, key_digest
 from automations.plan import AttendeeResponse, InviteSpec
 from automations.private import explain, private_dir, write_private
@@ -406,6 +407,53 @@ class Microsoft365Mailer:
         except (HTTPError, RequestException, MailError):
             return None
         return bool(response.json().get("value"))
+
+    # -- replies (InboxMailer) ---------------------------------------------------
+
+    def replies(self, since: dt.datetime | None) -> list[Reply]:
+        """Messages in the mailbox's Inbox received since `since` (the last 30 days when
+        None), oldest first; needs Mail.Read. Raises MailError when it cannot be read."""
+        start = since or dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+        stamp = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        url: str | None = self._url("/mailFolders/Inbox/messages")
+        params: dict[str, Any] | None = {
+            "$filter": f"receivedDateTime ge {stamp}",
+            "$select": "subject,bodyPreview,from,receivedDateTime",
+            "$orderby": "receivedDateTime",
+            "$top": 100,
+        }
+        found: list[Reply] = []
+        connection = self.account.con
+        while url:
+            page_url, page_params = url, params
+            try:
+                response = self._call(
+                    "read the Inbox",
+                    lambda u=page_url, q=page_params: connection.get(u, params=q),
+                )
+            except HTTPError as err:
+                self._stop_on_auth(err, "read the Inbox (Mail.Read)")
+                raise MailError(f"{self._where()}: {_graph_message(err.response)}") from None
+            except RequestException as err:
+                raise MailError(f"{self._where()}: cannot reach Graph: {err}") from None
+            data = response.json()
+            for item in data.get("value", []):
+                sender = (item.get("from") or {}).get("emailAddress") or {}
+                if not sender.get("address"):
+                    continue
+                received = dt.datetime.fromisoformat(
+                    str(item["receivedDateTime"]).replace("Z", "+00:00")
+                )
+                found.append(
+                    Reply(
+                        sender["address"],
+                        item.get("subject") or "",
+                        item.get("bodyPreview") or "",
+                        received,
+                    )
+                )
+            url, params = data.get("@odata.nextLink"), None
+        return found
 
     # -- calendar (CalendarMailer) ----------------------------------------------
 

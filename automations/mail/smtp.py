@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from automations.config import Settings, unset_variable
-from automations.errors import ConfigError, MailError
+from automations.errors import ConfigError, MailError, MailUnreachable
 from automations.mail.addresses import ADDRESS_HEADERS, NO_SMTPUTF8, ascii_address, ascii_headers
 from automations.mail.backend import SendResult
 from automations.mail.compose import Outgoing
@@ -152,7 +152,7 @@ class SmtpMailer:
         except smtplib.SMTPNotSupportedError as err:
             raise MailError(f"{config.where}: {err}; check smtp.security") from None
         except (smtplib.SMTPException, OSError) as err:
-            raise MailError(f"{config.where}: cannot connect: {err}") from None
+            raise MailUnreachable(f"{config.where}: cannot connect: {err}") from None
         self.connections += 1
         return connection
 

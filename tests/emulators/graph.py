@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TOKEN = "emulator-token"
+RECEIVED_FILTER = re.compile(r"receivedDateTime ge (\S+)")
 SENT_FILTER = re.compile(
     r"singleValueExtendedProperties/any\(\w+:\s*\w+/id eq '([^']+)' and \w+/value eq '([^']+)'\)",
     re.IGNORECASE,
@@ -57,6 +58,7 @@ class GraphState:
 
     requests: list[Request] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    inbox: list[dict[str, Any]] = field(default_factory=list)  # messages received
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     invalid_recipients: set[str] = field(default_factory=set)
@@ -88,6 +90,18 @@ class GraphState:
                 attendee["status"] = {"response": response, "time": "2026-01-05T10:00:00Z"}
                 return
         raise KeyError(address)
+
+    def receive(self, sender: str, subject: str, body: str, when: dt.datetime) -> None:
+        """A message arrives in the mailbox's Inbox (e.g. a family's reply)."""
+        self.inbox.append(
+            {
+                "id": self.next_id("AAMkIn"),
+                "subject": subject,
+                "bodyPreview": body[:255],
+                "from": {"emailAddress": {"address": sender, "name": ""}},
+                "receivedDateTime": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
 
     def calls(self, method: str, contains: str = "") -> list[Request]:
         """Recorded requests with this method whose path contains `contains`."""
@@ -218,6 +232,21 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             ]
             return self._answer(200, {"value": value[: int((query.get("$top") or ["10"])[0])]})
+        if method == "GET" and rest.casefold() == "/mailfolders/inbox/messages":
+            # $filter=receivedDateTime ge <UTC>, oldest first, pages of $top with a nextLink.
+            since = RECEIVED_FILTER.search((query.get("$filter") or [""])[0])
+            value = [m for m in state.inbox if not since or m["receivedDateTime"] >= since.group(1)]
+            value.sort(key=lambda m: m["receivedDateTime"])
+            top = int((query.get("$top") or ["10"])[0])
+            skip = int((query.get("$skip") or ["0"])[0])
+            page: dict[str, Any] = {"value": value[skip : skip + top]}
+            if skip + top < len(value):
+                host, port = self.server.server_address[:2]
+                page["@odata.nextLink"] = (
+                    f"http://{host}:{port}{path}?$top={top}&$skip={skip + top}"
+                    + (f"&$filter=receivedDateTime ge {since.group(1)}" if since else "")
+                )
+            return self._answer(200, page)
         if method == "GET" and rest == "/calendar":
             return self._answer(
                 200, {"id": "AAMkCal1==", "name": "Calendar", "canEdit": True, "owner": {}}
