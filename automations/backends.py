@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from automations.config import Settings
+from typing import TYPE_CHECKING
+
 from automations.errors import ConfigError
-from automations.mail.backend import Mailer
-from automations.mail.outbox import OutboxMailer
-from automations.sheets.backend import Spreadsheet
-from automations.sheets.workbook import WorkbookSpreadsheet
-from automations.throttle import Limits
+
+if TYPE_CHECKING:
+    from automations.config import Settings
+    from automations.mail.backend import Mailer
+    from automations.sheets.backend import Spreadsheet
+    from automations.throttle import Limits
+
+# Each backend is imported when it is opened: a command pays only for the libraries of
+# the backends it uses (`--help` and `list` open none).
 
 
 def open_spreadsheet(settings: Settings, name: str) -> Spreadsheet:
@@ -20,6 +25,8 @@ def open_spreadsheet(settings: Settings, name: str) -> Spreadsheet:
             f'[sheets.spreadsheets.{name}] with path = "..." or disable the jobs that use it'
         )
     if settings.sheets_backend == "workbook":
+        from automations.sheets.workbook import WorkbookSpreadsheet
+
         assert config.path is not None
         return WorkbookSpreadsheet(name, config.path, settings.names)
     if settings.sheets_backend == "google":
@@ -44,6 +51,8 @@ def open_mailer(settings: Settings) -> Mailer:
                 f"{settings.path}: mail.outbox_dir {folder} {what}, not a folder; point "
                 "mail.outbox_dir at a folder (it is created when missing)"
             )
+        from automations.mail.outbox import OutboxMailer
+
         return OutboxMailer(folder)
     if settings.mail.backend == "smtp":
         from automations.mail import smtp

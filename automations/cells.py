@@ -12,9 +12,6 @@ import functools
 import re
 from urllib.parse import urlsplit
 
-from dateutil import parser as dateparser
-from email_validator import EmailNotValidError, validate_email
-
 CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
 # Spreadsheet serial day 0 (Google Sheets and Excel since 1900-03-01 agree on it).
@@ -71,6 +68,8 @@ def parse_date(value: CellValue) -> dt.date:
             return dt.date.fromisoformat("-".join(part.zfill(2) for part in raw.split("-")))
         except ValueError:
             raise CellValueError(f"{_quote(raw)} is not a real date") from None
+    from dateutil import parser as dateparser  # only for dates typed in words: import late
+
     # Parse twice with different defaults: a part that changes was not typed.
     try:
         first = dateparser.parse(raw, default=dt.datetime(2001, 1, 1), dayfirst=False)
@@ -228,10 +227,30 @@ def is_placeholder(value: CellValue) -> bool:
 _SIMPLE_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
+# A lowercase ASCII domain under a common top-level domain, labels of letters and digits
+# joined by single hyphens: email-validator accepts each such domain exactly as it is
+# (tests/test_cells.py checks this), so reading the config need not import it (~30 ms).
+_PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+(?:com|edu|gov|net|org|us)")
+
+
 @functools.lru_cache(maxsize=1024)
-def _email_domain(domain: str) -> str:
-    """Validate and normalise a domain once: a district's 75,000 staff share a few."""
-    return validate_email(f"x@{domain}", check_deliverability=False).domain
+def _email_domain(domain: str) -> str | None:
+    """Validate and normalise a domain once: a district's 75,000 staff share a few.
+
+    None when the domain is not valid.
+    """
+    if (
+        len(domain) <= 253
+        and _PLAIN_DOMAIN.fullmatch(domain)
+        and all(len(label) <= 63 for label in domain.split("."))
+    ):
+        return domain
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(f"x@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 def parse_email(value: CellValue) -> str:
@@ -243,10 +262,12 @@ def parse_email(value: CellValue) -> str:
         raise CellValueError(f"{_quote(raw)} is not a valid email address")
     local, at, domain = raw.rpartition("@")
     if at and len(local) <= 64 and len(raw) <= 254 and _SIMPLE_LOCAL.fullmatch(local):
-        try:
-            return f"{local}@{_email_domain(domain)}"
-        except EmailNotValidError:
-            raise CellValueError(f"{_quote(raw)} is not a valid email address") from None
+        normalised = _email_domain(domain)
+        if normalised is None:
+            raise CellValueError(f"{_quote(raw)} is not a valid email address")
+        return f"{local}@{normalised}"
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError:

@@ -15,31 +15,25 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
-from automations.backups import backup_folder
 from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.crashes import crash_line, record_crash
-from automations.daemon import Daemon
-from automations.demo import create_missing_workbooks, init_demo, missing_demo_workbooks
-from automations.due import decide
 from automations.errors import AutomationError, ConfigError, LockHeld
-from automations.jobs import Job, registry
-from automations.jobs.rows import day_words
-from automations.languages import Language
-from automations.ledger import Ledger
+from automations.jobs import registry, summaries
 from automations.lock import RunLock
-from automations.mail.backend import check_mailer
 from automations.private import explain
-from automations.render import Renderer
-from automations.report import write_report
-from automations.runner import Runner, agreement_ended, uncalculated_warnings
-from automations.secrets import exposed_secret_files, exposed_state_files
-from automations.sheets.contract import Table
-from automations.sheets.workbook import WorkbookSpreadsheet
-from automations.throttle import DAY, Throttle
+
+# Everything else is imported by the command that needs it: `--help` and `list` must not
+# pay for the sheet, mail, calendar and template libraries (about half a second).
+if TYPE_CHECKING:
+    from automations.jobs import Job
+    from automations.ledger import Ledger
+    from automations.runner import Runner
+    from automations.sheets.contract import Table
 
 log = logging.getLogger("automations")
 
@@ -62,7 +56,7 @@ def _date(value: str) -> dt.date:
 
 def _jobs_epilog() -> str:
     lines = ["jobs:"]
-    lines += [f"  {job.name:<20} {job.summary}" for job in registry().values()]
+    lines += [f"  {name:<20} {summary}" for name, summary in summaries().items()]
     lines += [
         "",
         "exit codes: 0 all good; 1 some rows or messages failed; 2 usage or configuration "
@@ -193,11 +187,17 @@ def _settings(path: Path, today: dt.date | None = None, *, create_demo: bool = T
                         f"add it, or set enabled = false under [jobs.{job.name}]"
                     )
     if create_demo:
+        from automations.demo import create_missing_workbooks
+
         create_missing_workbooks(settings, today or dt.datetime.now(settings.timezone).date())
     return settings
 
 
 def _runner(settings: Settings, ledger: Ledger) -> Runner:
+    from automations.render import Renderer
+    from automations.runner import Runner
+    from automations.throttle import DAY, Throttle
+
     def clock() -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
@@ -219,6 +219,8 @@ def _runner(settings: Settings, ledger: Ledger) -> Runner:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print each job, its schedules and its last run (writes nothing)."""
+    from automations.ledger import Ledger
+
     settings = _settings(args.config, create_demo=False)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
     for job in registry().values():
@@ -247,6 +249,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     on_demand = args.job not in ("all", "due")
     if args.dry_run:
+        from automations.ledger import Ledger
+
         ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
         if args.job == "due":
             jobs = _due(settings, jobs, ledger, record=False)
@@ -273,6 +277,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _due(settings: Settings, jobs: list[Job], ledger: Ledger, *, record: bool) -> list[Job]:
     """The jobs whose scheduled time has passed since their last run (notes printed)."""
+    from automations.due import decide
+
     now = dt.datetime.now(settings.timezone)
     decisions = decide(settings, jobs, ledger, now, record=record)
     for decision in decisions:
@@ -298,6 +304,8 @@ def run_jobs(
     `jobs` may be a function of the ledger that picks them once the lock is held (`run
     due`), so two overlapping runs never both decide a job is due.
     """
+    from automations.ledger import Ledger
+
     with RunLock(settings.state_dir / "jobs.lock"):
         ledger = Ledger(settings.state_dir / "ledger.sqlite3")
         try:
@@ -323,6 +331,8 @@ def run_jobs(
 
 def _back_up(ledger: Ledger) -> None:
     """Back the ledger up after a run that sent something; a failure is logged, not fatal."""
+    from automations.backups import backup_folder
+
     try:
         path = ledger.back_up(dt.datetime.now(dt.UTC))
     except (OSError, sqlite3.Error) as err:
@@ -333,6 +343,8 @@ def _back_up(ledger: Ledger) -> None:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     """Run every enabled job at its configured times until SIGTERM or SIGINT."""
+    from automations.daemon import Daemon
+
     settings = _settings(args.config)
 
     def run_job(name: str) -> int:
@@ -376,6 +388,8 @@ def _alert_startup(
     When the state folder or the ledger is what broke, the alert goes unrecorded (it
     may then repeat on every run, which is the point: someone has to look).
     """
+    from automations.ledger import Ledger
+
     try:
         with contextlib.ExitStack() as stack:
             try:
@@ -404,6 +418,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.job == "all":
         raise ConfigError(f"preview shows one job at a time; name one of: {', '.join(registry())}")
     (job,) = _select(args.job, settings)
+    from automations.ledger import Ledger
+
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
     try:
         files = _runner(settings, ledger).preview(job, args.today, args.out)
@@ -424,6 +440,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     Writes nothing: no demo workbooks, no state folder, no ledger.
     """
+    from automations.demo import missing_demo_workbooks
+    from automations.languages import Language
+    from automations.mail.backend import check_mailer
+    from automations.render import Renderer
+    from automations.runner import uncalculated_warnings
+    from automations.secrets import exposed_secret_files, exposed_state_files
+    from automations.sheets.workbook import WorkbookSpreadsheet
+
     settings = _settings(args.config, create_demo=False)
     problems: list[str] = []
     warnings: list[str] = []
@@ -509,6 +533,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def agreement_notice(settings: Settings, today: dt.date) -> str | None:
     """A warning from AGREEMENT_WARNING_DAYS before the agreement ends, and after it."""
+    from automations.jobs.rows import day_words
+    from automations.runner import agreement_ended
+
     end = settings.agreement_end
     left = (end - today).days
     if left < 0:
@@ -570,6 +597,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         for line in init_configured(_settings(args.config)):
             print(line)
         return EXIT_OK
+    from automations.demo import init_demo
+
     try:
         config = init_demo(args.demo, dt.date.today())
     except OSError as err:
@@ -583,6 +612,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the tracker's figures as a standalone HTML page (reads only)."""
+    from automations.ledger import Ledger
+    from automations.report import write_report
+
     _check_report_path(args.out)
     settings = _settings(args.config, args.today)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)

@@ -302,9 +302,9 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         outbox_dir=resolve(_string(mail_data, "mail.outbox_dir", path, "outbox")),
     )
 
-    from automations.jobs import registry  # the jobs import this module: import late
+    from automations.jobs import job_names  # the jobs import this module: import late
 
-    known = list(registry())
+    known = job_names()
     jobs: dict[str, JobConfig] = {}
     for name, entry in _table(data, "jobs", path).items():
         key = f"jobs.{name}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from automations.mail.compose import Outgoing
-from automations.plan import AttendeeResponse, InviteSpec
+if TYPE_CHECKING:
+    from automations.mail.compose import Outgoing
+    from automations.plan import AttendeeResponse, InviteSpec
 
 
 @dataclass(frozen=True)

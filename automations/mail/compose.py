@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, parseaddr
+from typing import TYPE_CHECKING
 
 from automations.cells import strip_bidi
-from automations.render import Rendered
+
+if TYPE_CHECKING:  # rendering (Jinja2, Babel) is not needed to compose
+    from automations.render import Rendered
 
 # CRLF line ends; headers folded only past RFC 5322's hard limit, because the default
 # 78 puts a long subject on its own continuation line and readers then show it with a
