@@ -81,12 +81,10 @@ def install_mailmerge() -> Path:
 def mailmerge_template() -> str:
     """A text + HTML template for mailmerge with the floor's wording and sessions."""
     sessions = {t["name"]: t["sessions"] for t in floor_topics()}
-    text = FLOOR_TEXT.replace("{{ name }}", "{{name}}")
-    html = FLOOR_HTML.replace("{{ name }}", "{{name}}")
-    loop_text = "{% for topic in topics %}"
-    loop_end = "{% endfor %}{% endfor %}"
-    text = _unroll(text, loop_text, loop_end, sessions, escape=False)
-    html = _unroll(html, loop_text, loop_end, sessions, escape=True)
+    text = FLOOR_TEXT.replace("{{ name }}", "{{name}}").replace("{{ number }}", "1")
+    html = FLOOR_HTML.replace("{{ name }}", "{{name}}").replace("{{ number }}", "1")
+    text = _unroll(text, sessions, escape=False)
+    html = _unroll(html, sessions, escape=True)
     return (
         "TO: {{email}}\n"
         "SUBJECT: Your training: topics still to take\n"
@@ -101,14 +99,15 @@ def mailmerge_template() -> str:
     )
 
 
-def _unroll(template: str, start: str, end: str, sessions: dict, *, escape: bool) -> str:
+def _unroll(template: str, sessions: dict, *, escape: bool) -> str:
     """Replace the topic loop by one `{% if topicN %}` block per topic (flat CSV fields)."""
     import html as html_module
 
     import jinja2
 
+    start, end = "{% for topic in topics %}", "{% endfor %}"
     before, _, rest = template.partition(start)
-    loop, _, after = rest.partition(end)
+    loop, _, after = rest.rpartition(end)
     body = jinja2.Environment(autoescape=escape).from_string(start + loop + end)
     blocks = []
     for number, (name, listed) in enumerate(sessions.items()):
@@ -142,7 +141,10 @@ def mailmerge_figures(mailmerge: Path, workbook: Path, messages: int, folder: Pa
         "--output-format",
         "raw",
     ]
-    return run(command, cwd=folder, quiet=True)
+    figures = run(command, cwd=folder, quiet=True)
+    if figures.code != 0:
+        raise SystemExit(f"mailmerge failed (exit {figures.code}); run it by hand in {folder}")
+    return figures
 
 
 def sent(figures: Figures) -> int:

@@ -408,18 +408,26 @@ def place_writes(
     """
     header_index, positions = locate_header(grid, spec, names)
     placement = CellPlacement()
+    # Membership is tested against a set: a list made placing 75,000 writes whose rows are
+    # gone (a renamed key header, rows deleted meanwhile) take hours.
+    dropped: set[CellWrite] = set()
+
+    def drop(write: CellWrite) -> None:
+        placement.dropped.append(write)
+        dropped.add(write)
+
     header = grid[header_index] if grid else []
     next_free = max((i + 1 for i, cell in enumerate(header) if text(cell)), default=0)
     for write in writes:
         if write.column not in positions:
             if not spec.column(write.column).owned:
-                placement.dropped.append(write)
+                drop(write)
                 continue
             positions[write.column] = next_free
             placement.new_headers[next_free] = names.header(spec.name, write.column)
             next_free += 1
     if spec.key is None or spec.key not in positions:
-        placement.dropped.extend(w for w in writes if w not in placement.dropped)
+        placement.dropped.extend(w for w in writes if w not in dropped)
         return placement
     key_position = positions[spec.key]
     by_key: dict[str, list[int]] = {}
@@ -431,21 +439,26 @@ def place_writes(
             by_key.setdefault(key_text(cell), []).append(index)
         else:
             blank_key_rows.append(index)
+    # Rows with a blank key by the text of their fingerprint columns, built once per set
+    # of columns (not once per write).
+    by_fingerprint: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] = {}
 
     def fingerprint_rows(fingerprint: tuple[tuple[str, str], ...]) -> list[int]:
-        def matches(index: int) -> bool:
-            row = grid[index]
-            for column, expected in fingerprint:
-                position = positions.get(column)
-                cell = row[position] if position is not None and position < len(row) else None
-                if text(cell) != expected:
-                    return False
-            return True
-
-        return [i for i in blank_key_rows if matches(i)]
+        columns = tuple(column for column, _ in fingerprint)
+        index = by_fingerprint.get(columns)
+        if index is None:
+            index = by_fingerprint[columns] = {}
+            places = [positions.get(column) for column in columns]
+            for number in blank_key_rows:
+                row = grid[number]
+                found = tuple(
+                    text(row[at] if at is not None and at < len(row) else None) for at in places
+                )
+                index.setdefault(found, []).append(number)
+        return index.get(tuple(expected for _, expected in fingerprint), [])
 
     for write in writes:
-        if write in placement.dropped:
+        if write in dropped:
             continue
         targets = by_key.get(key_text(write.row.key), [])
         if not targets and write.row.fingerprint:
@@ -453,7 +466,7 @@ def place_writes(
             if len(targets) > 1:
                 targets = []  # ambiguous: never guess which row
         if not targets:
-            placement.dropped.append(write)
+            drop(write)
             continue
         for index in targets:
             placement.cells[(index, positions[write.column])] = write.value
