@@ -28,7 +28,7 @@ class OutboxMailer:
         handle, temp = tempfile.mkstemp(dir=self.folder, suffix=".eml.tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                stream.write(message.mime.as_bytes())
+                stream.write(message.data)
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temp, target)
