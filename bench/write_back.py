@@ -9,9 +9,11 @@ memory:
   workbook, set the cells, save a new file over it), kept here only to measure it;
 - after: `WorkbookSpreadsheet.write` (patch the tool's cells, copy every other part).
 
-Also prints how long a plain copy of the file takes (the floor for any safe save) and
-the ratio to it, and the CPU of placing 75,000 writes whose rows are gone (a renamed key
-header, rows deleted while the job ran) with its bound: placement is linear.
+Also prints a floor measured in the same run (the least any safe save of an .xlsx with
+one tab changed costs with the standard library: every part read and written again with
+zipfile, the file flushed to the disk) and the ratio to it, and the CPU of placing the
+writes of 75,000 rows that are gone (a renamed key header, rows deleted while the job
+ran) with its bound: placement is linear.
 
     python bench/write_back.py [--rows 75000] [--skip-before]
 """
@@ -124,6 +126,19 @@ def _report(seconds: float, cells: int, setup: int) -> None:
     print(json.dumps({"seconds": seconds, "peak": _peak(), "setup": setup, "cells": cells}))
 
 
+def rezip_seconds(source: Path, target: Path) -> float:
+    """Wall seconds to read every part of `source` and write it again into `target`."""
+    import zipfile
+
+    started = time.perf_counter()
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, old.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
+    with target.open("rb+") as stream:
+        os.fsync(stream.fileno())
+    return time.perf_counter() - started
+
+
 PLACEMENT_BOUND = 2.0  # CPU seconds for 75,000 dropped writes; a quadratic takes hours
 
 
@@ -176,10 +191,8 @@ def main() -> int:
             f"generated {args.rows:,} staff rows ({size / 1e6:.1f} MB) in "
             f"{time.perf_counter() - started:.1f} s"
         )
-        started = time.perf_counter()
-        shutil.copyfile(source, folder / "copy.xlsx")
-        copy = time.perf_counter() - started
-        print(f"floor: a plain copy of the file: {copy:.2f} s")
+        copy = rezip_seconds(source, folder / "copy.xlsx")
+        print(f"floor: the file's parts read and written again with zipfile: {copy:.2f} s")
         modes = ("after",) if args.skip_before else ("before", "after")
         for mode in modes:
             target = folder / f"{mode}.xlsx"

@@ -457,10 +457,14 @@ def place_writes(
                 index.setdefault(found, []).append(number)
         return index.get(tuple(expected for _, expected in fingerprint), [])
 
+    keys: dict[str, str] = {}  # a row's writes share its key: fold it once
     for write in writes:
-        if write in dropped:
+        if dropped and write in dropped:
             continue
-        targets = by_key.get(key_text(write.row.key), [])
+        key = keys.get(write.row.key)
+        if key is None:
+            key = keys[write.row.key] = key_text(write.row.key)
+        targets = by_key.get(key, [])
         if not targets and write.row.fingerprint:
             targets = fingerprint_rows(write.row.fingerprint)
             if len(targets) > 1:

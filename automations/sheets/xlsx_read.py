@@ -513,10 +513,11 @@ def read_grid(
 ) -> Grid:
     """Cell values of tab `title` as rows, the way a person sees the saved file.
 
-    With `columns` (0-based), rows after the first `full_rows` hold only those columns;
-    `max_rows` stops reading after that many rows.
+    With `columns` (0-based), rows after the first `full_rows` need hold only those
+    columns (they hold every column when python-calamine reads the tab: that is faster than
+    picking cells out of the XML); `max_rows` stops reading after that many rows.
     """
-    if columns is None and max_rows is None:
+    if max_rows is None:
         whole = _calamine_grid(package, title)
         if whole is not None:
             return whole
