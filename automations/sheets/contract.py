@@ -345,12 +345,18 @@ def build_table(
         if at == position and not spec.column(column).owned
     }
     # Only the spec's columns are kept: anything else (including sensitive columns)
-    # is never read past the header.
+    # is never read past the header. What is per tab is worked out once, not per row.
+    staff_columns = [c for c in positions if not spec.column(c).owned]
+    items = list(positions.items())
+    width = max(positions.values(), default=-1) + 1
+    search_control = CONTROL_CHARACTERS.search
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
-        values = {
-            column: raw[position] if position < len(raw) else None
-            for column, position in positions.items()
-        }
+        if len(raw) >= width:
+            values = {column: raw[position] for column, position in items}
+        else:
+            values = {
+                column: raw[position] if position < len(raw) else None for column, position in items
+            }
         if unknown:
             waiting = tuple(
                 column
@@ -362,10 +368,10 @@ def build_table(
                 continue
         for column, value in values.items():
             # Control characters (pasted from other systems) never reach mail or statuses.
-            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            if isinstance(value, str) and search_control(value):
                 values[column] = CONTROL_CHARACTERS.sub("", value)
                 cleaned.append((offset, column))
-        if any(text(v) for name, v in values.items() if not spec.column(name).owned):
+        if any(text(values[name]) for name in staff_columns):
             rows.append(Row(offset, values))
     return Table(
         spreadsheet,
