@@ -1130,15 +1130,27 @@ def _index(tables: Mapping[str, Mapping[str, Table]]) -> dict[tuple[str, str, st
     return rows
 
 
-def _current_values(tables: Mapping[str, Mapping[str, Table]]) -> dict[tuple, str]:
+class _CurrentValues:
+    """Cell values as read (plus earlier pending writes), for dropping no-op writes.
+
+    Looked up per write through the rows' own dicts: a table of every cell of 75,000 rows
+    would hold over a million entries (~150 MB) at the run's peak.
+    """
+
+    def __init__(self, tables: Mapping[str, Mapping[str, Table]]) -> None:
+        self.rows = _index(tables)
+
+    def get(self, cell: tuple[str, str, str, str], default: object = None) -> object:
+        sheet, tab, key, column = cell
+        rows = self.rows.get((sheet, tab, key), ())
+        if len(rows) != 1 or column not in rows[0]:
+            return default  # duplicate keys: always write
+        return text(rows[0][column])
+
+
+def _current_values(tables: Mapping[str, Mapping[str, Table]]) -> _CurrentValues:
     """Cell values as read (plus earlier pending writes), for dropping no-op writes."""
-    values: dict[tuple, str] = {}
-    for (sheet, tab, key), rows in _index(tables).items():
-        if len(rows) != 1:
-            continue  # duplicate keys: always write
-        for column, value in rows[0].items():
-            values[(sheet, tab, key, column)] = text(value)
-    return values
+    return _CurrentValues(tables)
 
 
 def _found_by(
