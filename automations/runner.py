@@ -17,7 +17,6 @@ from automations.cells import CellValue, mask_addresses, mask_email, text
 from automations.config import Settings
 from automations.errors import AutomationError, MailError, TemplateProblem, WorkbookInUse
 from automations.faults import fault_point
-from automations.ical import build_ics
 from automations.jobs import Job
 from automations.jobs.rows import day_words, plural
 from automations.ledger import Ledger, LedgerError, RunRecord
@@ -321,6 +320,8 @@ class Runner:
         mail = self.settings.mail
         ics = None
         if message.invite is not None:
+            from automations.ical import build_ics  # icalendar: only when there is an invite
+
             name, email = parseaddr(mail.organizer)
             ics = build_ics(message.invite, (name, email), now, rendered.calendar_title or None)
         envelope = Envelope(
