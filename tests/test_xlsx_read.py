@@ -71,6 +71,8 @@ def test_calamine_and_the_xml_stream_read_every_tab_alike(tmp_path):
             whole = _calamine_grid(package, title)
             assert whole is not None
             assert whole == _streamed_grid(package, title), (path.name, title)
+            some = _calamine_grid(package, title, [0, 1], 2)
+            assert some == _streamed_grid(package, title, columns=[0, 1], full_rows=2)
             tabs += 1
     assert tabs >= 9
 

@@ -513,12 +513,11 @@ def read_grid(
 ) -> Grid:
     """Cell values of tab `title` as rows, the way a person sees the saved file.
 
-    With `columns` (0-based), rows after the first `full_rows` need hold only those
-    columns (they hold every column when python-calamine reads the tab: that is faster than
-    picking cells out of the XML); `max_rows` stops reading after that many rows.
+    With `columns` (0-based), rows after the first `full_rows` hold only those columns;
+    `max_rows` stops reading after that many rows.
     """
-    if max_rows is None:
-        whole = _calamine_grid(package, title)
+    if max_rows is None:  # python-calamine reads the whole tab faster than picking cells
+        whole = _calamine_grid(package, title, columns, full_rows)
         if whole is not None:
             return whole
     return _streamed_grid(package, title, columns=columns, full_rows=full_rows, max_rows=max_rows)
@@ -627,8 +626,10 @@ def _convert(
 # -- reading a whole tab with python-calamine ------------------------------------------------
 
 
-def _calamine_grid(package: Package, title: str) -> Grid | None:
-    """A whole tab read by python-calamine, as `_streamed_grid` reads it; None without it."""
+def _calamine_grid(
+    package: Package, title: str, columns: Collection[int] | None = None, full_rows: int = 0
+) -> Grid | None:
+    """A tab read by python-calamine, as `_streamed_grid` reads it; None without it."""
     try:
         from python_calamine import CalamineError, CalamineWorkbook
     except ImportError:
@@ -642,8 +643,16 @@ def _calamine_grid(package: Package, title: str) -> Grid | None:
     except (CalamineError, ValueError, OSError) as err:
         raise NotAWorkbook("the file is damaged or incomplete") from err
     values: list[list[CellValue]] = []
-    for raw in rows:
-        row = [_from_calamine(value) for value in raw]
+    wanted = sorted(columns) if columns is not None else None
+    for number, raw in enumerate(rows):
+        if wanted is not None and number >= full_rows:
+            # Only what was asked for is kept: the rest of a big tab is let go at once.
+            row: list[CellValue] = [None] * (wanted[-1] + 1 if wanted else 0)
+            for column in wanted:
+                if column < len(raw):
+                    row[column] = _from_calamine(raw[column])
+        else:
+            row = [_from_calamine(value) for value in raw]
         while row and row[-1] is None:
             row.pop()
         values.append(row)
@@ -652,6 +661,9 @@ def _calamine_grid(package: Package, title: str) -> Grid | None:
     for row_index, column_index in uncalculated:
         if row_index < len(values) and column_index < len(values[row_index]):
             values[row_index][column_index] = None
+    if wanted is not None:
+        keep = set(wanted)
+        uncalculated = {(r, c) for r, c in uncalculated if r < full_rows or c in keep}
     return Grid(values, uncalculated)
 
 
