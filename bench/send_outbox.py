@@ -163,12 +163,13 @@ def main() -> int:
     parser.add_argument("--no-syncs", action="store_true", help="do not count syncs (strace)")
     parser.add_argument("--mailmerge", type=Path, help="a mailmerge executable")
     parser.add_argument("--install-mailmerge", action="store_true")
+    parser.add_argument("--tool-only", action="store_true", help="no floor, no mailmerge")
     args = parser.parse_args()
     if args.install_mailmerge:
         print(f"installed {install_mailmerge()}")
         return 0
-    mailmerge = find_mailmerge(args.mailmerge)
-    if mailmerge is None:
+    mailmerge = None if args.tool_only else find_mailmerge(args.mailmerge)
+    if mailmerge is None and not args.tool_only:
         print(
             "mailmerge: not installed, column left out (python bench/send_outbox.py "
             "--install-mailmerge)"
@@ -200,11 +201,15 @@ def main() -> int:
                 command = [sys.executable, str(ROOT / "jobs.py"), "--config"]
                 command += [str(traced / "jobs.toml"), "run", "pd-reminders", *today]
                 counted = syncs(command)
-            floor = measured(
-                [
-                    *("--child", "floor", "--workbook", str(folder / "pd.xlsx")),
-                    *("--messages", str(messages), "--out", str(folder / "floor-out")),
-                ]
+            floor = (
+                None
+                if args.tool_only
+                else measured(
+                    [
+                        *("--child", "floor", "--workbook", str(folder / "pd.xlsx")),
+                        *("--messages", str(messages), "--out", str(folder / "floor-out")),
+                    ]
+                )
             )
             peer = (
                 mailmerge_figures(mailmerge, folder / "pd.xlsx", messages, folder)
@@ -218,6 +223,9 @@ def main() -> int:
                 f"{tool.per_cpu_second(messages):.0f} messages per CPU-second, "
                 f"{per_message} syncs per message"
             )
+            if floor is None:
+                shutil.rmtree(folder)
+                continue
             print(
                 f"  floor: CPU {floor.cpu:.1f} s, wall {floor.wall:.1f} s, peak "
                 f"{floor.peak_mib:.0f} MiB, {floor.per_cpu_second(messages):.0f} messages per "
