@@ -75,7 +75,8 @@ class CalendarMailer(Protocol):
 
 def calendar_of(mailer: object) -> CalendarMailer | None:
     """The mailer as a CalendarMailer when it keeps calendar events, else None."""
-    if isinstance(mailer, CalendarMailer) and mailer.calendar_events:
+    # The attribute first: a runtime Protocol check costs ~0.1 ms, twice per message.
+    if getattr(mailer, "calendar_events", False) and isinstance(mailer, CalendarMailer):
         return mailer
     return None
 

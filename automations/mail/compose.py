@@ -27,8 +27,13 @@ POLICY = SMTP.clone(max_line_length=998)
 def message_id(key: str, sender: str) -> str:
     """A Message-ID derived only from the message key, so a resend would be recognisable."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "mou.invalid"
-    return f"<{digest}@{domain}>"
+    return f"<{digest}@{_domain_of(sender)}>"
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_of(sender: str) -> str:
+    """The sender's domain (every message of a run has the same sender: parsed once)."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "mou.invalid"
 
 
 def key_digest(key: str) -> str:
@@ -220,7 +225,7 @@ def _text_part(text: str) -> tuple[str, bytes] | None:
         lines = text.encode("utf-8").splitlines()
     except UnicodeError:
         return None
-    if max((len(line) for line in lines), default=0) > _LIMIT:
+    if max(map(len, lines), default=0) > _LIMIT:
         return None
     body = b"\r\n".join(lines) + b"\r\n"
     return ("7bit" if body.isascii() else "8bit"), body
