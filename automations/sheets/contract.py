@@ -388,7 +388,10 @@ def build_table(
 
 def key_text(value: CellValue) -> str:
     """Compare keys the way staff would: trimmed, case-insensitive, controls ignored."""
-    return CONTROL_CHARACTERS.sub("", text(value)).casefold()
+    found = text(value)
+    if found.isprintable():  # no control character to remove (the common case)
+        return found.casefold()
+    return CONTROL_CHARACTERS.sub("", found).casefold()
 
 
 @dataclass
