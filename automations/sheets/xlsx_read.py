@@ -533,8 +533,6 @@ def _streamed_grid(
 ) -> Grid:
     """read_grid by streaming the sheet XML (no python-calamine, or only some cells)."""
     shared = package.shared_strings
-    dates, durations = package.date_styles
-    epoch = package.epoch
     values: list[list[CellValue]] = []
     uncalculated: set[tuple[int, int]] = set()
     wanted = None if columns is None else {c + 1 for c in columns}
@@ -579,7 +577,7 @@ def _streamed_grid(
                     if not raw and kind not in (b"str", b"s") and xml.formula.search(body):
                         uncalculated.add((row.number - 1, column - 1))
                     elif raw:
-                        value = _convert(raw, kind, style, shared, dates, durations, epoch)
+                        value = _convert(raw, kind, style, shared, package)
                 if value is not None:
                     if len(cells) < column:
                         cells.extend([None] * (column - len(cells)))
@@ -592,18 +590,19 @@ def _convert(
     kind: bytes,
     style: bytes | None,
     shared: list[str],
-    dates: frozenset[int],
-    durations: frozenset[int],
-    epoch: object,
+    package: Package,
 ) -> CellValue:
     if kind == b"n":
         number = _number(raw)
         index = int(style) if style else 0
+        # Styles (and openpyxl, which reads date formats) only once a number is met: header
+        # rows are text.
+        dates, durations = package.date_styles
         if index in dates:
             from openpyxl.utils.datetime import from_excel
 
             try:
-                return from_excel(number, epoch, timedelta=index in durations)
+                return from_excel(number, package.epoch, timedelta=index in durations)
             except (OverflowError, ValueError):
                 return "#VALUE!"
         return number
