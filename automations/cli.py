@@ -13,19 +13,26 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from automations import catalogs, translations
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
+from automations.catalogs import LanguageState
 from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.crashes import crash_line, record_crash
 from automations.errors import AutomationError, ConfigError, LockHeld
-from automations.jobs import registry, summaries
+from automations.holds import agreement_ended, uncalculated_warnings
+from automations.jobs import registry
+from automations.jobs.rows import day_words
+from automations.languages import Language, english_name
 from automations.lock import RunLock
 from automations.private import explain
+from automations.translations import TAB as TRANSLATIONS_TAB
+from automations.translations import TabRead
 
 # Everything else is imported by the command that needs it: `--help` and `list` must not
 # pay for the sheet, mail, calendar and template libraries (about half a second).
@@ -56,7 +63,7 @@ def _date(value: str) -> dt.date:
 
 def _jobs_epilog() -> str:
     lines = ["jobs:"]
-    lines += [f"  {name:<20} {summary}" for name, summary in summaries().items()]
+    lines += [f"  {job.name:<20} {job.summary}" for job in registry().values()]
     lines += [
         "",
         "exit codes: 0 all good; 1 some rows or messages failed; 2 usage or configuration "
@@ -151,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", type=Path, default=None, metavar="DIR", help="folder for jobs.toml + workbooks"
     )
 
+    translations = commands.add_parser(
+        "translations",
+        help="translations sync: write new and changed English into the family "
+        "spreadsheet's Translations tab (never touching what translators typed)",
+    )
+    translations.add_argument("action", choices=["sync"], help="sync")
+    translations.add_argument(
+        "--dry-run", action="store_true", help="print what would change; write nothing"
+    )
+
     report = commands.add_parser(
         "report", help="write the MOU tracker's figures as one standalone HTML page"
     )
@@ -211,7 +228,7 @@ def _runner(settings: Settings, ledger: Ledger) -> Runner:
         lambda name: open_spreadsheet(settings, name),
         open_mailer(settings),
         ledger,
-        Renderer(settings.templates_dir),
+        Renderer(settings.templates_dir, use=settings.languages_use),
         clock=clock,
         throttle=throttle,
     )
@@ -441,10 +458,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     Writes nothing: no demo workbooks, no state folder, no ledger.
     """
     from automations.demo import missing_demo_workbooks
-    from automations.languages import Language
     from automations.mail.backend import check_mailer
     from automations.render import Renderer
-    from automations.runner import uncalculated_warnings
     from automations.secrets import exposed_secret_files, exposed_state_files
     from automations.sheets.workbook import WorkbookSpreadsheet
 
@@ -458,6 +473,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in not_yet:
         warnings.append(f"the demo workbook {path} is not there yet; the first `run` creates it")
     jobs = [j for j in registry().values() if settings.job(j.name).enabled]
+    tab: TabRead | None = None
     wanted: dict[str, dict[str, object]] = {}
     for job in jobs:
         for sheet, specs in job.tabs(settings).items():
@@ -472,6 +488,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         except AutomationError as err:
             problems.append(str(err))
             continue
+        if TRANSLATIONS_TAB in tables:
+            tab = translations.from_tables({sheet: tables})
         for table in tables.values():
             warnings.extend(header_warnings(spreadsheet.describe(), table))
             for header in table.sensitive_headers:
@@ -498,44 +516,77 @@ def cmd_check(args: argparse.Namespace) -> int:
     state = _state_dir_problem(settings)
     if state:
         problems.append(state)
-    renderer = Renderer(settings.templates_dir)
-    if "en" not in renderer.languages:
-        problems.append(f"templates: no English folder in {settings.templates_dir}")
+    renderer = Renderer(settings.templates_dir, use=settings.languages_use)
+    renderer.use_translations(tab.overrides if tab is not None else None)
+    if tab is not None:
+        warnings.extend(tab.problems)
+    states = renderer.languages.states
+    # Every message in every language with strings (drafts too: they must render).
+    every = Renderer(settings.templates_dir, use=states)
+    every.use_translations(renderer.overrides)
+    for state in states.values():
+        if state.problem:
+            problems.append(f"languages: {state.problem}")
     for job in jobs:
         options = job.options(settings)
         problems.extend(job.config_problems(settings, options))
         for message in job.samples(settings, options):
-            for code in sorted(renderer.languages):
-                if not renderer.has(code, message.template):
-                    if code != "en":
-                        warnings.append(
-                            f"templates: {code}/{message.template} is missing; "
-                            f"{code} recipients get English"
-                        )
-                    else:
-                        problems.append(f"templates: en/{message.template} is missing")
-                    continue
+            if not renderer.has("en", message.template):
+                problems.append(f"templates: {message.template} is missing")
+                continue
+            for code in states:
+                language = Language(code, english_name(code))
                 try:
-                    renderer.render(message.template, Language(code, code), message.context)
+                    every.render(message.template, language, message.context)
                 except AutomationError as err:
                     problems.append(f"templates: {err}")
     for line in warnings:
         print(f"warning: {line}")
     for line in problems:
         print(f"problem: {line}")
+    for line in languages_table(states.values()):
+        print(line)
     if not problems:
+        sendable = ", ".join(sorted(renderer.languages))
         print(
-            f"OK: {settings.path} ({len(jobs)} jobs, {len(wanted)} spreadsheets, templates in "
-            f"{', '.join(sorted(renderer.languages))})"
+            f"OK: {settings.path} ({len(jobs)} jobs, {len(wanted)} spreadsheets, messages in "
+            f"{sendable})"
         )
     return EXIT_FAILED if problems else EXIT_OK
 
 
+def languages_table(states: Iterable[LanguageState]) -> list[str]:
+    """`check`'s table of languages: strings translated, review state, whether mail uses it."""
+    ordered = sorted(states, key=lambda s: (s.code != "en", not s.sendable, s.code))
+    total = max((s.total for s in ordered), default=0)
+    lines = [
+        f"languages ({total} strings in the messages recipients read; staff alerts are "
+        "English only):"
+    ]
+    for state in ordered:
+        name = english_name(state.code)
+        where = "templates" if state.code == "en" else "catalog" if state.shipped else ""
+        if state.tab_strings:
+            where = f"{where} + tab" if where else "tab"
+        review = "source" if state.code == "en" else state.review
+        if state.sendable:
+            used = "sent" + (f"; {state.missing} strings in English" if state.missing else "")
+        elif state.problem:
+            used = "not sent: the catalog cannot be read"
+        elif state.code == "en":
+            used = "sent"
+        else:
+            used = (
+                f'not sent: list "{state.code}" in [languages] use, or mark {name} reviewed '
+                "in the Translations tab"
+            )
+        counts = f"{state.translated:>3}/{state.total} {state.percent:>3}%"
+        lines.append(f"  {state.code:<8} {name:<20} {counts}  {review:<9} {where:<13} {used}")
+    return lines
+
+
 def agreement_notice(settings: Settings, today: dt.date) -> str | None:
     """A warning from AGREEMENT_WARNING_DAYS before the agreement ends, and after it."""
-    from automations.jobs.rows import day_words
-    from automations.runner import agreement_ended
-
     end = settings.agreement_end
     left = (end - today).days
     if left < 0:
@@ -636,6 +687,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_translations(args: argparse.Namespace) -> int:
+    """`translations sync`: bring the Translations tab's English up to date."""
+    settings = _settings(args.config)
+    if "family" not in settings.spreadsheets:
+        raise ConfigError(
+            f"{settings.path}: the Translations tab lives in the family spreadsheet; "
+            "add [sheets.spreadsheets.family]"
+        )
+    spreadsheet = open_spreadsheet(settings, "family")
+    sources = catalogs.sources()
+    with RunLock(settings.state_dir / "jobs.lock"):
+        table = spreadsheet.read([translations.TRANSLATIONS]).get(TRANSLATIONS_TAB)
+        plan = translations.plan_sync(table, "family", sources)
+        for line in plan.problems:
+            print(f"warning: {line}")
+        where = f"{spreadsheet.describe()}, tab '{settings.names.tab(TRANSLATIONS_TAB)}'"
+        if args.dry_run:
+            print(f"{where}: would write {plan.summary()} (dry run: nothing written)")
+            return EXIT_OK
+        if table is None:
+            shipped = catalogs.shipped()
+            spreadsheet.replace_tab(TRANSLATIONS_TAB, translations.new_tab(sources, shipped))
+            print(f"{where}: created with {len(plan.new_rows)} strings and a column per language")
+            return EXIT_OK
+        dropped = spreadsheet.write(
+            plan.writes, {TRANSLATIONS_TAB: translations.TRANSLATIONS}, None
+        )
+    print(f"{where}: {plan.summary()}")
+    if dropped:
+        print(f"warning: {len(dropped)} cell(s) not written: rows changed meanwhile; run again")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _about(err: OSError, out: Path) -> bool:
     """Whether `err` is about `out` or a path under or above it (not, say, a workbook)."""
     if err.filename is None:
@@ -666,6 +751,7 @@ COMMANDS = {
     "init": cmd_init,
     "schedule": cmd_schedule,
     "report": cmd_report,
+    "translations": cmd_translations,
 }
 
 

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from automations import PROJECT_ROOT
 from automations.cells import CellValueError, parse_email
 from automations.errors import ConfigError
+from automations.mail import MAIL_BACKENDS
 from automations.schedules import Schedule, parse_schedule
+from automations.sheets import SHEETS_BACKENDS
 from automations.sheets.contract import Names
 
 DEFAULT_CONFIG = Path("config/jobs.toml")
-SHEETS_BACKENDS = ("workbook", "google")
-MAIL_BACKENDS = ("outbox", "smtp", "microsoft365")
 SPREADSHEETS = ("committee", "family", "pd")
 # A key named like this must never hold the secret itself, only where to find it.
 SECRET_KEYS = frozenset(
@@ -35,9 +35,8 @@ _TOP_LEVEL = {
     "mail",
     "jobs",
     "google",
-    "smtp",
-    "microsoft365",
     "limits",
+    "languages",
 }
 
 
@@ -91,6 +90,8 @@ class Settings:
     mail: MailConfig
     jobs: Mapping[str, JobConfig]
     raw: Mapping[str, Any]
+    # Draft translations the admin chose to send ([languages] use), as language codes.
+    languages_use: tuple[str, ...] = ()
 
     def job(self, name: str) -> JobConfig:
         """The config of job `name` (defaults when it has no section)."""
@@ -216,7 +217,8 @@ def load_settings(path: Path) -> Settings:
 def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     """Validate an already-parsed TOML document (paths resolve next to `path`)."""
     base = path.resolve().parent
-    _check_keys(data, _TOP_LEVEL, path, "")
+    # Each mail backend reads its own section ([smtp], [microsoft365]).
+    _check_keys(data, _TOP_LEVEL | set(MAIL_BACKENDS), path, "")
     _reject_secrets(data, path)
 
     def resolve(value: str) -> Path:
@@ -243,7 +245,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
 
     sheets = _table(data, "sheets", path)
     _check_keys(sheets, {"backend", "spreadsheets", "tabs", "columns"}, path, "sheets")
-    backend = _choice(sheets, "sheets.backend", path, SHEETS_BACKENDS)
+    backend = _choice(sheets, "sheets.backend", path, tuple(SHEETS_BACKENDS))
     spreadsheets: dict[str, SpreadsheetConfig] = {}
     configured = _table(sheets, "sheets.spreadsheets", path)
     for name, entry in configured.items():
@@ -293,7 +295,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     if sender is None:
         raise ConfigError(f'{_where(path, "mail.sender")} is required, e.g. "Name <a@b.org>"')
     mail = MailConfig(
-        backend=_choice(mail_data, "mail.backend", path, MAIL_BACKENDS),
+        backend=_choice(mail_data, "mail.backend", path, tuple(MAIL_BACKENDS)),
         sender=sender,
         organizer=_address(mail_data, "mail.organizer", path, sender) or sender,
         reply_to=_address(mail_data, "mail.reply_to", path, None),
@@ -302,9 +304,11 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         outbox_dir=resolve(_string(mail_data, "mail.outbox_dir", path, "outbox")),
     )
 
-    from automations.jobs import job_names  # the jobs import this module: import late
+    languages_use = _languages_use(data, path)
 
-    known = job_names()
+    from automations.jobs import registry  # the jobs import this module: import late
+
+    known = list(registry())
     jobs: dict[str, JobConfig] = {}
     for name, entry in _table(data, "jobs", path).items():
         key = f"jobs.{name}"
@@ -351,7 +355,33 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         mail=mail,
         jobs=jobs,
         raw=data,
+        languages_use=languages_use,
     )
+
+
+def _languages_use(data: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+    """[languages] use = ["ko", "Vietnamese", ...]: draft translations to send anyway."""
+    from automations.languages import parse_language
+
+    section = _table(data, "languages", path)
+    _check_keys(section, {"use"}, path, "languages")
+    value = section.get("use", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{_where(path, "languages.use")} must be a list of languages, e.g. ["ko", "vi"]'
+        )
+    codes = []
+    for item in value:
+        language = parse_language(item)
+        if language is None:
+            raise ConfigError(
+                f'{_where(path, "languages.use")}: "{item}" is not a language we recognise; '
+                'write a code or a name, e.g. "ko" or "Korean"'
+            )
+        codes.append(language.code)
+    return tuple(dict.fromkeys(codes))
 
 
 class Options:

@@ -325,7 +325,7 @@ def _pd(today: dt.date) -> dict[str, list[tuple[object, ...]]]:
     return {"Sessions": sessions, "Staff": staff, "Registrations": registrations}
 
 
-def _family(today: dt.date) -> dict[str, list[tuple[object, ...]]]:
+def _family(today: dt.date) -> dict[str, Sequence[Sequence[object]]]:
     """Webinars in every state and families in many languages."""
 
     def day(offset: int) -> str:
@@ -434,7 +434,16 @@ def _family(today: dt.date) -> dict[str, list[tuple[object, ...]]]:
         ("ROSA.GARCIA@example.org", "Rosa García (second row)", "Spanish", ""),
         ("tia@", "Typo family", "Spanish", ""),
     ]
-    return {"Webinars": webinars, "Families": families}
+    return {"Webinars": webinars, "Families": families, "Translations": _translations()}
+
+
+def _translations() -> list[list[str]]:
+    """The Translations tab as `translations sync` makes it: every string, no translation
+    typed yet (blank cells use the shipped catalogs)."""
+    from automations import catalogs
+    from automations.translations import new_tab
+
+    return new_tab(catalogs.sources(), catalogs.shipped())
 
 
 def _write_workbook(path: Path, tabs: dict[str, Sequence[Sequence[object]]]) -> None:

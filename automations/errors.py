@@ -1,4 +1,9 @@
-"""Errors a user can act on. The CLI prints them as one line; nothing else is caught there."""
+"""Errors a user can act on: one hierarchy under AutomationError.
+
+The CLI prints them as one line; nothing else is caught there. Some never reach the CLI
+because a caller settles them where they happen: a RowProblem becomes its row's Status,
+an EventFailed the meeting's Status (tried again next run).
+"""
 
 
 class AutomationError(Exception):
@@ -53,3 +58,23 @@ class LockHeld(AutomationError):
     """Another run holds the lock for this configuration."""
 
     exit_code = 75
+
+
+class LedgerError(AutomationError):
+    """The ledger database cannot be opened, written (disk full, read-only) or is damaged.
+
+    `why` is the plain reason alone (e.g. "the disk is full; ..."), for messages that
+    add their own context around it.
+    """
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
+
+
+class EventFailed(AutomationError):
+    """One calendar event operation failed (the job goes on; the meeting is retried)."""
+
+
+class RowProblem(AutomationError):
+    """A row cannot be used; the message becomes its Status and the row is skipped."""

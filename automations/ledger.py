@@ -28,7 +28,7 @@ from typing import Any
 
 from automations.backups import back_up, restore_steps
 from automations.durable import fsync_directory
-from automations.errors import AutomationError, ConfigError
+from automations.errors import ConfigError, LedgerError
 from automations.plan import AttendeeResponse, History
 from automations.private import explain, private_dir, touch_private
 from automations.sheets.contract import CellWrite, RowRef, RunLogEntry
@@ -207,14 +207,6 @@ class RunRecord:
     summary: str
 
 
-class LedgerError(AutomationError):
-    """The ledger database cannot be opened, written (disk full, read-only) or is damaged."""
-
-    def __init__(self, message: str, why: str = "") -> None:
-        super().__init__(message)
-        self.why = why or message
-
-
 # SQLite errors that come from the host (disk, permissions, another process), not from a
 # bug in a statement: they become one line; anything else keeps its traceback.
 _HOST_ERRORS = (
@@ -384,14 +376,30 @@ class Ledger:
     def intent(
         self, key: str, job: str, message_id: str, recipients: int, now: dt.datetime
     ) -> None:
-        """Record that `key` is about to be sent (committed before the send starts)."""
+        """Record that `key` is about to be sent (committed before the send starts).
+
+        :param key: the message's key (job, entity, occasion, recipient)
+        :param job: the job it belongs to (its history, its sends)
+        :param message_id: the Message-ID it goes out with (or `event:<uid>` for a provider
+            calendar event), so a run that stops can ask the mailer whether it arrived
+        :param recipients: how many it goes to (counted against the daily limit once sent)
+        :param now: when (timezone-aware)
+        """
         stamp = now.isoformat()
         self._db.execute(_INTENT, (key, job, message_id, recipients, stamp, stamp))
 
     def outcome(
         self, key: str, state: str, now: dt.datetime, detail: str = "", provider_id: str = ""
     ) -> None:
-        """Record how the send of `key` ended: sent, failed, rejected or uncertain."""
+        """Record how the send of `key` ended.
+
+        :param key: the message's key, recorded by `intent` before the send
+        :param state: "sent", "failed" (tried again next run), "rejected" (never retried)
+            or "uncertain" (reported for a person to check, never resent)
+        :param now: when (timezone-aware)
+        :param detail: the mailer's words, for statuses and logs
+        :param provider_id: the provider's id of the message or event, if it gives one
+        """
         self._db.execute(_OUTCOME, (state, detail, provider_id, now.isoformat(), key))
 
     # -- batches: one sync for many messages ------------------------------------
@@ -469,7 +477,8 @@ class Ledger:
         return [SendRecord(*row) for row in rows]
 
     def history(self, job: str) -> History:
-        """Everything a planner may know about past runs of `job`."""
+        """Everything a planner may know about past runs of `job`: keys sent, entity
+        snapshots, sends whose outcome is unknown, and addresses a server refused."""
         sent = frozenset(
             row[0]
             for row in self._db.execute(
@@ -488,7 +497,16 @@ class Ledger:
                 "SELECT key FROM sends WHERE job = ? AND state IN ('intent', 'uncertain')", (job,)
             )
         )
-        return History(sent, states, unsettled=unsettled)
+        unsent = {
+            key: (state, detail)
+            for key, state, detail in self._db.execute(
+                "SELECT key, state, detail FROM sends WHERE job = ? AND state IN"
+                " ('failed', 'rejected', 'uncertain')",
+                (job,),
+            )
+        }
+        refused = self.refused_addresses(job)
+        return History(sent, states, unsettled=unsettled, refused=refused, unsent=unsent)
 
     # -- rebuilding from the sheets and backups ---------------------------------
 
@@ -572,7 +590,14 @@ class Ledger:
         state: tuple[str, Mapping[str, Any]] | None,
         now: dt.datetime,
     ) -> None:
-        """Atomically keep an action's write-backs and its entity snapshot."""
+        """Atomically keep an action's write-backs and its entity snapshot, once all of its
+        messages went.
+
+        :param job: the job the action belongs to
+        :param writes: cells to write back; they stay pending until `written`
+        :param state: (entity, snapshot) of what recipients now know, or None
+        :param now: when (timezone-aware)
+        """
         with self._transaction() as db:
             self._complete(db, job, writes, state, now.isoformat())
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from automations.cells import CellValue
 from automations.config import Settings
 from automations.languages import Language
 from automations.sheets.contract import CellWrite, RowRef, Table
+from automations.wording import STANDARD, Wording
+
+if TYPE_CHECKING:
+    from automations.jobs.rows import Reading
+
+T = TypeVar("T")
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,16 @@ class InviteSpec:
 
 @dataclass(frozen=True)
 class StatusCell:
-    """Where to write a status about one row (used for per-recipient rejections)."""
+    """Where to write a status about one row (used for per-recipient rejections).
+
+    `standing` is a status that outranks what a send does to the row (e.g. an earlier
+    refusal of its address): only an Error replaces it.
+    """
 
     spreadsheet: str
     row: RowRef
     column: str = "Status"
+    standing: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,9 @@ class Action:
     # The messages all carry one InviteSpec for people who may see each other: a mailer
     # that keeps calendar events (Microsoft 365) may make them one real meeting instead.
     as_event: bool = False
+    # How rows read after this run's sends when not all of them went (or some recipient
+    # was refused): the standard wording unless the planner gives its own.
+    wording: Wording = STANDARD
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,15 @@ class Plan:
         """Every message of every action, in order."""
         return [m for a in self.actions for m in a.messages]
 
+    def take(self, reading: Reading[T]) -> list[T]:
+        """Take what a reader found (statuses, problems, skipped rows, new IDs) into the
+        plan; return the items it read."""
+        self.writes.extend(reading.writes)
+        self.problems.extend(reading.problems)
+        self.skipped += reading.skipped
+        self.assigned.extend(reading.assigned)
+        return reading.items
+
 
 @dataclass(frozen=True)
 class AttendeeResponse:
@@ -134,6 +158,12 @@ class History:
     # Keys whose send was started but whose outcome is unknown (a run stopped, or uncertain):
     # planners whose keys can change between runs plan these same keys again, never new ones.
     unsettled: frozenset[str] = frozenset()
+    # Addresses (casefolded) a mail server refused in this job's mail, with its reason:
+    # their rows keep saying so on later runs.
+    refused: Mapping[str, str] = field(default_factory=dict)
+    # Keys whose last send did not go, with how it ended ("failed", "rejected",
+    # "uncertain") and the mailer's words: a planner may word its rows after them.
+    unsent: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def was_sent(self, key: str) -> bool:
         """True when the message with `key` went out in an earlier run."""
@@ -149,14 +179,15 @@ class History:
 
 
 @dataclass(frozen=True)
-class JobInput:
-    """What a planner gets: the rows, the day, the settings and what was sent before."""
+class JobInput(Generic[OptionsT]):
+    """What a planner gets: the rows, the day, the settings, its options (typed per job:
+    `JobInput[CommitteeOptions]`) and what was sent before."""
 
     tables: Mapping[str, Mapping[str, Table]]
     today: dt.date
     now: dt.datetime
     settings: Settings
-    options: Any
+    options: OptionsT
     history: History
     languages: frozenset[str]
     # Ledger history of the other jobs named in Job.histories (read-only).

@@ -1,16 +1,21 @@
 """Render messages from Jinja2 templates in the recipient's language.
 
-Templates live in templates/email/<language code>/<name>.html and <name>.txt; the
-.txt file also holds `{% block subject %}` (and, for invitations, an optional
-`{% block calendar_title %}`). HTML is autoescaped, every variable must exist
-(StrictUndefined), and CSS is inlined once per message so Outlook and Gmail show it.
+The templates (templates/email/<name>.html and <name>.txt; the .txt also holds
+`{% block subject %}` and, for invitations, `{% block calendar_title %}`) are written
+once, in English, with gettext. A string is looked up in this run's Translations tab,
+then in the language's shipped catalog (automations/catalogs.py), and is left in
+English when neither has it: a language missing a few strings still reaches its
+families, with those strings in English. HTML is autoescaped (translations included),
+every variable must exist (StrictUndefined), and CSS is inlined once per message so
+Outlook and Gmail show it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +23,13 @@ from typing import Any
 import css_inline
 import jinja2
 import markupsafe
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 
+from automations import catalogs
+from automations.catalogs import Catalog, LanguageState, Overrides
 from automations.cells import strip_bidi
 from automations.errors import TemplateProblem
-from automations.languages import ENGLISH, Language
+from automations.languages import ENGLISH, Language, english_name, language_name, parse_language
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,11 @@ def _format_datetime_tz(value: dt.datetime, zone: Any, locale: str) -> str:
     return format_datetime(value, "short", tzinfo=value.tzinfo, locale=locale)
 
 
+@functools.lru_cache(maxsize=1024)
+def _format_month(value: dt.date, locale: str) -> str:
+    return format_skeleton("yMMMM", value, locale=locale)
+
+
 def _zone(value: object) -> Any:
     return getattr(value, "tzinfo", None)
 
@@ -83,27 +95,178 @@ def _datetime_tz(context: Any, value: dt.datetime) -> str:
     return _format_datetime_tz(value, _zone(value), _locale(context))
 
 
+@jinja2.pass_context
+def _month_year(context: Any, value: dt.date) -> str:
+    """'November 2026', 'noviembre de 2026', '2026년 11월'."""
+    return _format_month(value, _locale(context))
+
+
+@jinja2.pass_context
+def _language_name(context: Any, value: str) -> str:
+    """A language (code or English name) named in the reader's language ('inglés')."""
+    language = parse_language(str(value))
+    code = language.code if language is not None else str(value)
+    return language_name(code, context.get("language_code", "en"))
+
+
+# -- gettext ------------------------------------------------------------------------
+
+
+class Translator:
+    """Looks strings up for one language: layers in order (the Translations tab, then
+    the shipped catalog), and English when none has the string."""
+
+    def __init__(
+        self, layers: Sequence[Mapping[str, tuple[str, ...]]] = (), plural: Any = None
+    ) -> None:
+        self.layers = tuple(layer for layer in layers if layer)
+        self.plural = plural
+
+    def _find(self, key: str) -> tuple[str, ...] | None:
+        for layer in self.layers:
+            found = layer.get(key)
+            if found:
+                return found
+        return None
+
+    def gettext(self, message: str, context: str = "") -> str:
+        """The translation of `message` (in `context`), else the English."""
+        found = self._find(catalogs.message_key(message, context))
+        return found[0] if found else message
+
+    def ngettext(self, singular: str, plural: str, count: int, context: str = "") -> str:
+        """The form of `singular`/`plural` for `count`, else the English one."""
+        found = self._find(catalogs.message_key(singular, context))
+        if found and self.plural is not None:
+            index = self.plural(count) if len(found) > 1 else 0
+            return found[min(index, len(found) - 1)]
+        return singular if count == 1 else plural
+
+
+ENGLISH_TRANSLATOR = Translator()
+# The translator of the message being rendered (set around each render).
+_TRANSLATOR: contextvars.ContextVar[Translator] = contextvars.ContextVar(
+    "translator", default=ENGLISH_TRANSLATOR
+)
+
+
+def _escaped(eval_ctx: Any, text: str) -> str:
+    # Translations come from staff (the Translations tab) as well as from .po files:
+    # in HTML they are text, never markup. Placeholders are escaped by Jinja itself.
+    return markupsafe.escape(text) if eval_ctx.autoescape else text
+
+
+@jinja2.pass_eval_context
+def _gettext(eval_ctx: Any, message: str) -> str:
+    return _escaped(eval_ctx, _TRANSLATOR.get().gettext(message))
+
+
+@jinja2.pass_eval_context
+def _ngettext(eval_ctx: Any, singular: str, plural: str, count: int) -> str:
+    return _escaped(eval_ctx, _TRANSLATOR.get().ngettext(singular, plural, count))
+
+
+@jinja2.pass_eval_context
+def _pgettext(eval_ctx: Any, context: str, message: str) -> str:
+    return _escaped(eval_ctx, _TRANSLATOR.get().gettext(message, context))
+
+
+@jinja2.pass_eval_context
+def _npgettext(eval_ctx: Any, context: str, singular: str, plural: str, count: int) -> str:
+    return _escaped(eval_ctx, _TRANSLATOR.get().ngettext(singular, plural, count, context))
+
+
+def new_environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja environment of the email templates (babel.cfg mirrors its options)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=-1,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
+    env.filters.update(
+        date=_date,
+        time=_time,
+        datetime=_datetime,
+        datetime_tz=_datetime_tz,
+        month_year=_month_year,
+        language_name=_language_name,
+    )
+    return env
+
+
+# -- which languages can be sent -----------------------------------------------------
+
+
+class Available(frozenset[str]):
+    """Codes of the languages mail can be written in, with each language's state.
+
+    A frozenset, so planners test `code in available`; `states` also knows languages
+    that cannot be sent yet (drafts, Translations tab columns not reviewed) and why.
+    """
+
+    states: Mapping[str, LanguageState]
+
+    def __new__(cls, states: Mapping[str, LanguageState]) -> Available:
+        self = super().__new__(cls, (c for c, s in states.items() if s.sendable))
+        self.states = states
+        return self
+
+
+# -- the render cache key ------------------------------------------------------------
+
 RENDER_CACHE_SIZE = 2048
-_PLAIN = frozenset({str, int, float, bool, type(None), dt.date})
+# Frozen containers remembered by identity, per renderer (see Renderer.render).
+SHARED_MEMO_SIZE = 4096
+_TAGGED = (int, float, bool)  # 1, 1.0 and True compare equal but render differently
 
 
-def _freeze(value: Any) -> Hashable:
+def _freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> Hashable:
     """A hashable stand-in for a template context; equal only when renders are equal.
 
-    Scalars carry their type (1, 1.0 and True compare equal but render differently);
-    mappings keep their order (templates may iterate over them). Raises TypeError for
-    values that cannot be compared safely.
+    Scalars that compare equal across types carry their type; mappings keep their order
+    (templates may iterate over them); datetimes carry their zone (equal instants in two
+    zones render differently). Raises TypeError for values that cannot be compared
+    safely. Containers inside the context are looked up in `memo` by identity first.
     """
     kind = type(value)
-    if kind in _PLAIN:
-        return (kind, value)
-    if kind is dict or isinstance(value, Mapping):
-        return ("m", tuple([(k, _freeze(v)) for k, v in value.items()]))
+    if kind is dict:
+        return ("m", *[(k, v if type(v) is str else _nested(v, memo)) for k, v in value.items()])
     if kind is list or kind is tuple:
-        return ("s", tuple([_freeze(v) for v in value]))
+        return ("s", *[v if type(v) is str else _nested(v, memo) for v in value])
+    if kind is str or value is None:
+        return value
     if kind is dt.datetime or kind is dt.time:
         return (kind, value, value.tzinfo, value.fold)
+    if kind in _TAGGED or kind is dt.date:
+        return (kind, value)
+    if isinstance(value, Mapping):
+        return ("m", *[(k, _nested(v, memo)) for k, v in value.items()])
     raise TypeError(f"cannot freeze {kind.__name__}")
+
+
+def _nested(value: Any, memo: dict[int, tuple[Any, Hashable]] | None) -> Hashable:
+    kind = type(value)
+    if memo is None or (kind is not dict and kind is not list):
+        return _freeze(value, memo)
+    found = memo.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    frozen = _freeze(value, memo)
+    if len(memo) >= SHARED_MEMO_SIZE:
+        memo.clear()
+    # The entry holds the object, so its id cannot be reused while the entry lives.
+    memo[id(value)] = (value, frozen)
+    return frozen
 
 
 def _one_line(value: str) -> str:
@@ -127,58 +290,122 @@ def _personalise(shared: Rendered, name: str) -> Rendered:
 
 
 class Renderer:
-    """Compiled templates, cached per name and language, rendered per message."""
+    """Compiled templates and catalogs; renders a message in a recipient's language."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(
+        self,
+        templates_dir: Path,
+        *,
+        locale_dir: Path | None = None,
+        use: Iterable[str] = (),
+    ) -> None:
         self.templates_dir = templates_dir
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(templates_dir),
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-            cache_size=-1,
-        )
-        self.env.filters.update(
-            date=_date, time=_time, datetime=_datetime, datetime_tz=_datetime_tz
-        )
+        self.locale_dir = locale_dir or catalogs.LOCALE_DIR
+        # Draft languages the admin chose to send ([languages] use).
+        self.use = frozenset(use)
+        self.env = new_environment(templates_dir)
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
         self._cache: dict[tuple[str, str, Hashable], Rendered] = {}
+        self._shared: dict[int, tuple[Any, Hashable]] = {}
+        self._overrides = Overrides()
+        self._translators: dict[str, Translator] = {}
+
+    # -- languages ------------------------------------------------------------------
+
+    def use_translations(self, overrides: Overrides | None) -> None:
+        """Merge `overrides` (this run's Translations tab) over the shipped catalogs."""
+        overrides = overrides or Overrides()
+        if overrides == self._overrides:
+            return
+        self._overrides = overrides
+        self._cache.clear()
+        self._translators.clear()
+        self.__dict__.pop("languages", None)
+
+    @property
+    def overrides(self) -> Overrides:
+        """The Translations tab's strings in use for this run."""
+        return self._overrides
 
     @functools.cached_property
-    def languages(self) -> frozenset[str]:
-        """Language codes that have a template folder."""
-        if not self.templates_dir.is_dir():
-            return frozenset()
-        return frozenset(
-            p.name
-            for p in self.templates_dir.iterdir()
-            if p.is_dir() and not p.name.startswith("_")
-        )
+    def shipped(self) -> tuple[str, ...]:
+        """Codes of the languages with a catalog in locale/."""
+        return catalogs.shipped(self.locale_dir)
+
+    def catalog(self, code: str) -> Catalog | None:
+        """The shipped catalog of `code` (None when there is none)."""
+        return catalogs.load(code, self.locale_dir) if code in self.shipped else None
+
+    @functools.cached_property
+    def languages(self) -> Available:
+        """The languages mail can be written in (English always), with every known
+        language's completeness and review state."""
+        codes = dict.fromkeys(["en", *self.shipped, *self._overrides.strings])
+        sources = catalogs.sources(self.locale_dir)
+        states = {
+            code: catalogs.language_state(
+                code,
+                sources,
+                self.catalog(code),
+                self._overrides,
+                self.use,
+            )
+            for code in codes
+        }
+        return Available(states)
+
+    def state(self, code: str) -> LanguageState | None:
+        """What is known of language `code` (None when it has no catalog nor column)."""
+        return self.languages.states.get(code)
+
+    def has(self, language: str, template: str) -> bool:
+        """True when `template` exists and mail can be written in `language`."""
+        return language in self.languages and self._exists(template)
 
     @functools.cache  # noqa: B019 - one Renderer per run; the cache is the point
-    def has(self, language: str, template: str) -> bool:
-        """True when `template` exists in `language` (both the .html and .txt parts)."""
-        folder = self.templates_dir / language
+    def _exists(self, template: str) -> bool:
+        folder = self.templates_dir
         return (folder / f"{template}.html").is_file() and (folder / f"{template}.txt").is_file()
 
-    def template_names(self, language: str = "en") -> list[str]:
-        """Every message template available in `language`."""
-        folder = self.templates_dir / language
-        return sorted(p.stem for p in folder.glob("*.txt") if not p.stem.startswith("_"))
+    def template_names(self) -> list[str]:
+        """Every message template (not the layout, nor the _partials)."""
+        names = (p.stem for p in self.templates_dir.glob("*.txt") if not p.stem.startswith("_"))
+        return sorted(name for name in names if name != "layout")
 
     def resolve(self, language: Language, template: str) -> Language:
-        """The language the message will really be written in (English when missing)."""
-        return language if self.has(language.code, template) else ENGLISH
+        """The language the message will really be written in (English when it cannot)."""
+        return language if language.code in self.languages else ENGLISH
+
+    def translator(self, code: str) -> Translator:
+        """The lookup of strings for `code`: the tab's, then the catalog's, then English."""
+        found = self._translators.get(code)
+        if found is not None:
+            return found
+        state = self.languages.states.get(code)
+        if code == "en" or state is None or not state.sendable:
+            found = ENGLISH_TRANSLATOR
+        else:
+            layers: list[Mapping[str, tuple[str, ...]]] = []
+            if state.tab_used:
+                layers.append(self._overrides.strings.get(code, {}))
+            catalog = self.catalog(code)
+            if catalog is not None:
+                layers.append(catalog.strings)
+            found = Translator(layers, catalogs.plural_function(state.plural_expr))
+        self._translators[code] = found
+        return found
+
+    # -- rendering ------------------------------------------------------------------
 
     def render(self, template: str, language: Language, context: Mapping[str, Any]) -> Rendered:
         """Render `template` in `language` (falling back to English) with `context`.
 
-        Rendering is a pure function of (template, language, context), so equal inputs
-        share one result: mass mail (thousands of digests with the same topics and
-        sessions) renders and inlines each distinct message once.
+        Rendering is a pure function of (template, language, context, this run's
+        translations), so equal inputs share one result: mass mail (thousands of
+        digests with the same topics and sessions) renders and inlines each distinct
+        message once. Contexts are values: planners build each message's context and
+        never change it afterwards, so the dicts and lists many contexts share (a
+        digest's topics and sessions) are frozen into the cache key once, by identity.
         """
         language = self.resolve(language, template)
         name = context.get("name")
@@ -188,7 +415,7 @@ class Renderer:
             shared = self.render(template, language, {**context, "name": NAME_PLACEHOLDER})
             return _personalise(shared, name)
         try:
-            key = (template, language.code, _freeze(context))
+            key = (template, language.code, _freeze(context, self._shared))
         except TypeError:  # something unhashable in the context: render, do not cache
             return self._render(template, language, context)
         cached = self._cache.get(key)
@@ -202,13 +429,15 @@ class Renderer:
     def _render(self, template: str, language: Language, context: Mapping[str, Any]) -> Rendered:
         values = {
             **context,
-            "lang": language.code,
+            "lang": language.tag,
+            "language_code": language.code,
             "locale": language.locale,
             "dir": "rtl" if language.rtl else "ltr",
         }
+        token = _TRANSLATOR.set(self.translator(language.code))
         try:
-            text_template = self.env.get_template(f"{language.code}/{template}.txt")
-            html_template = self.env.get_template(f"{language.code}/{template}.html")
+            text_template = self.env.get_template(f"{template}.txt")
+            html_template = self.env.get_template(f"{template}.html")
             text_context = text_template.new_context(values)
             subject = "".join(text_template.blocks["subject"](text_context))
             calendar_title = ""
@@ -221,13 +450,18 @@ class Renderer:
                 f"template {err.name} is missing in {self.templates_dir}"
             ) from None
         except KeyError:
-            raise TemplateProblem(
-                f"template {language.code}/{template}.txt has no {{% block subject %}}"
-            ) from None
+            raise TemplateProblem(f"template {template}.txt has no {{% block subject %}}") from None
         except jinja2.TemplateError as err:
-            where = f"{language.code}/{template}"
             line = f" line {err.lineno}" if getattr(err, "lineno", None) else ""
-            raise TemplateProblem(f"template {where}{line}: {err.message}") from None
+            raise TemplateProblem(f"template {template}{line}: {err.message}") from None
+        except (ValueError, TypeError) as err:
+            # A translation whose placeholders do not fit (a shipped catalog CI missed).
+            raise TemplateProblem(
+                f"template {template} in {english_name(language.code)}: a translation does "
+                f"not fit its placeholders ({err})"
+            ) from None
+        finally:
+            _TRANSLATOR.reset(token)
         return Rendered(
             subject=_one_line(subject),
             html=self._inliner.inline(html),

@@ -19,9 +19,11 @@ from automations.config import Settings
 from automations.jobs import mou_tracker
 from automations.ledger import Ledger
 from automations.plan import History, JobInput
+from automations.planning import Planning, Request
 from automations.render import Renderer
 from automations.sheets.backend import Spreadsheet
 from automations.tracker import compute
+from automations.tracker_views import summary_context
 
 TEMPLATE = "mou_report.html"
 
@@ -36,27 +38,17 @@ def gather(
     open_spreadsheet: Callable[[str], Spreadsheet],
     ledger: Ledger,
     now: dt.datetime,
-) -> JobInput:
-    """Read the tracker's tabs (one read per spreadsheet) and the other jobs' history."""
+) -> JobInput[mou_tracker.TrackerOptions]:
+    """The tracker's input as a run reads it (one read per spreadsheet, the other jobs'
+    history), without its own history: the report sends nothing."""
     job = mou_tracker.JOB
-    tables = {
-        sheet: open_spreadsheet(sheet).read(list(specs))
-        for sheet, specs in job.tabs(settings).items()
-    }
-    return JobInput(
-        tables=tables,
-        today=now.date(),
-        now=now,
-        settings=settings,
-        options=job.options(settings),
-        history=History(),
-        languages=Renderer(settings.templates_dir).languages,
-        others={name: ledger.history(name) for name in job.histories},
-    )
+    renderer = Renderer(settings.templates_dir, use=settings.languages_use)
+    planning = Planning(settings, open_spreadsheet, ledger, renderer, None, lambda: now)
+    return planning.job_input(Request(job, now), planning.read(job), History())
 
 
 def render_report(templates: Path, context: Mapping[str, Any]) -> str:
-    """The report page for summary `context` (see mou_tracker.summary_context)."""
+    """The report page for summary `context` (see tracker_views.summary_context)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
@@ -80,7 +72,7 @@ def write_report(
 ) -> Path:
     """Compute the figures now and write the report page to `out`."""
     figures = compute(gather(settings, open_spreadsheet, ledger, now))
-    page = render_report(report_dir(settings), mou_tracker.summary_context(figures))
+    page = render_report(report_dir(settings), summary_context(figures))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out

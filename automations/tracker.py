@@ -11,16 +11,21 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from automations.cells import CellValueError, parse_yes_no
-from automations.jobs import committee_invites as committee
-from automations.jobs import pd_reminders as pd
-from automations.jobs import webinar_agendas as webinars
+from automations.jobs import committee, family, pd
+from automations.jobs.announcements import batch_key, reserved_batches
 from automations.jobs.rows import choose_language, plural
-from automations.plan import History, JobInput, Plan
+from automations.mou import APPOINTERS, GROUPS, NEEDED, TOPICS, check_roster, read_completions
+from automations.plan import History, JobInput
 from automations.quarters import quarters
 from automations.sheets.contract import Table
+
+# The jobs whose ledger records the tracker reads (JobInput.others): what was sent.
+COMMITTEE_JOB = "committee-invites"
+WEBINAR_JOB = "webinar-agendas"
 
 # What a quarter's cell says; "no meeting yet" and "missed" are the flags.
 MET, SCHEDULED, NO_MEETING_YET, MISSED, UPCOMING = (
@@ -242,11 +247,10 @@ class Figures:
 
 
 def _committee(
-    job: JobInput, history: History, scratch: Plan
-) -> tuple[tuple[QuarterFigure, ...], RosterFigure]:
-    """Quarters from agreement start to end with their meetings, and the roster."""
-    settings = job.settings
-    meetings = committee.read_meetings(job, scratch, minutes=90)
+    given: JobInput[Any], history: History, meetings: Sequence[committee.Meeting]
+) -> tuple[QuarterFigure, ...]:
+    """Quarters from agreement start to end with their meetings."""
+    settings = given.settings
     figures: list[MeetingFigure] = []
     for meeting in meetings:
         state = history.state(f"meeting:{meeting.id}")
@@ -257,7 +261,7 @@ def _committee(
                 id=meeting.id,
                 date=day,
                 invited=invited,
-                held=not meeting.cancelled and day < job.today,
+                held=not meeting.cancelled and day < given.today,
                 cancelled=meeting.cancelled,
                 responses=meeting.row.text("Responses"),
             )
@@ -270,25 +274,25 @@ def _committee(
             status = MET
         elif any(not m.cancelled for m in inside):
             status = SCHEDULED
-        elif quarter.end < job.today:
+        elif quarter.end < given.today:
             status = MISSED
-        elif quarter.start <= job.today:
+        elif quarter.start <= given.today:
             status = NO_MEETING_YET
         else:
             status = UPCOMING
         result.append(QuarterFigure(quarter.label, quarter.start, quarter.end, inside, status))
-    return tuple(result), _roster(committee.read_members(job, scratch))
+    return tuple(result)
 
 
-def _roster(members: Sequence[committee.Member]) -> RosterFigure:
+def _roster(members: Sequence[Any]) -> RosterFigure:
     """Counts against 3/3/2, in words: what is missing and what is too many."""
-    checked = committee.check_roster(members)
-    counts = {g: checked.counts.get(g, 0) for g in committee.GROUPS}
-    parents_by = {s: checked.parents_by.get(s, 0) for s in ("District", "UTLA")}
+    checked = check_roster(committee.roster_of(members))
+    counts = {g: checked.counts.get(g, 0) for g in GROUPS}
+    parents_by = {s: checked.parents_by.get(s, 0) for s in APPOINTERS}
     missing: list[str] = []
     extra: list[str] = []
     for group in ("District", "UTLA"):
-        gap = committee.NEEDED[group] - counts[group]
+        gap = NEEDED[group] - counts[group]
         if gap > 0:
             missing.append(plural(gap, f"{group} member"))
         elif gap < 0:
@@ -303,7 +307,7 @@ def _roster(members: Sequence[committee.Member]) -> RosterFigure:
     unrecorded = checked.parents_by.get("nobody", 0)
     if unrecorded:
         extra.append(plural(unrecorded, "parent") + " with no Appointed By")
-    return RosterFigure(counts, dict(committee.NEEDED), parents_by, tuple(missing), tuple(extra))
+    return RosterFigure(counts, dict(NEEDED), parents_by, tuple(missing), tuple(extra))
 
 
 # -- PD ------------------------------------------------------------------------------
@@ -322,7 +326,7 @@ def _pd(table: Table | None, today: dt.date) -> PdFigure:
     A topic cell that is neither blank nor a completion (pd-reminders' strict reading)
     is counted as neither completed nor owed, and the figure says how many there were.
     """
-    names = tuple(t.name for t in pd.TOPICS)
+    names = tuple(t.name for t in TOPICS)
     by_site: dict[str, dict[str, int]] = {}
     owing: list[StaffOwing] = []
     seen: set[str] = set()
@@ -340,7 +344,7 @@ def _pd(table: Table | None, today: dt.date) -> PdFigure:
             tally["inactive"] += 1
             continue
         tally["active"] += 1
-        completions = pd.read_completions(row, today)
+        completions = read_completions(row.values, today)
         for topic in completions.done:
             tally[topic.name] = tally.get(topic.name, 0) + 1
         for topic in completions.unreadable:
@@ -385,29 +389,30 @@ def _pd(table: Table | None, today: dt.date) -> PdFigure:
 # -- webinars --------------------------------------------------------------------------
 
 
-def _webinars(job: JobInput, history: History, scratch: Plan) -> tuple[WebinarFigure, ...]:
+def _webinars(
+    given: JobInput[Any], history: History, found: Sequence[family.Webinar]
+) -> tuple[WebinarFigure, ...]:
     """Webinars dated within the agreement, with coverage, agenda, recipients, languages."""
-    settings = job.settings
-    found = webinars.read_webinars(job, scratch, minutes=60)
+    settings = given.settings
     family_languages: set[str] = set()
-    families = job.table(webinars.SHEET, "Families")
+    families = given.table(family.SHEET, "Families")
     for row in families or ():
         try:
             if parse_yes_no(row["Opted Out"], default=False):
                 continue
         except CellValueError:
             continue
-        family_languages.add(choose_language(row.text("Language"), job.languages).used.name)
+        family_languages.add(choose_language(row.text("Language"), given.languages).used.name)
     result = []
     for webinar in found:
         day = webinar.start.date()
         if not settings.agreement_start <= day <= settings.agreement_end:
             continue
-        batches = webinars.reserved_batches(job_with(job, history), webinar.id, "agenda")
+        batches = reserved_batches(history, "webinar", webinar.id, "agenda")
         sent_batches = [
             b
             for b in batches
-            if history.was_sent(webinars.batch_key(webinar.id, "agenda", b.number))
+            if history.was_sent(batch_key(WEBINAR_JOB, webinar.id, "agenda", b.number))
         ]
         agenda_sent = bool(sent_batches) or bool(webinar.row.text("Agenda Sent"))
         recipients: int | None = None
@@ -441,24 +446,19 @@ def _webinars(job: JobInput, history: History, scratch: Plan) -> tuple[WebinarFi
     return tuple(result)
 
 
-def job_with(job: JobInput, history: History) -> JobInput:
-    """`job` seen with another job's ledger history (for that job's helpers)."""
-    return replace(job, history=history)
-
-
 # -- all together ------------------------------------------------------------------------
 
 
-def _sources(job: JobInput) -> tuple[Source, ...]:
+def _sources(given: JobInput) -> tuple[Source, ...]:
     # The config name (committee, family, pd): file paths and IDs stay out of emails.
     return tuple(
         Source(sheet, table.title, len(table))
-        for sheet in (committee.SHEET, webinars.SHEET, pd.SHEET)
-        for table in job.tables.get(sheet, {}).values()
+        for sheet in (committee.SHEET, family.SHEET, pd.SHEET)
+        for table in given.tables.get(sheet, {}).values()
     )
 
 
-def compute(job: JobInput) -> Figures:
+def compute(given: JobInput) -> Figures:
     """Every figure from the rows of the three spreadsheets, the day and the ledger.
 
     `job.tables` holds the committee (Members, Meetings), family (Webinars, Families)
@@ -466,17 +466,20 @@ def compute(job: JobInput) -> Figures:
     webinar-agendas (empty histories are fine: the sheet's own columns then tell).
     Rows the jobs themselves would skip as unusable are left out and counted.
     """
-    scratch = Plan()  # statuses the helpers produce are the other jobs' business
+    # The readers' statuses are the other jobs' business: only their items are used.
+    meetings = committee.read_meetings(given, minutes=90)
+    members = committee.read_members(given)
+    found = family.read_webinars(given, minutes=60)
+    skipped = meetings.skipped + members.skipped + found.skipped
     empty = History()
-    committee_history = job.others.get(committee.NAME, empty)
-    webinar_history = job.others.get(webinars.NAME, empty)
-    quarter_figures, roster = _committee(job, committee_history, scratch)
-    pd_figure = _pd(job.table(pd.SHEET, "Staff"), job.today)
-    webinar_figures = _webinars(job, webinar_history, scratch)
+    quarter_figures = _committee(given, given.others.get(COMMITTEE_JOB, empty), meetings.items)
+    roster = _roster(members.items)
+    pd_figure = _pd(given.table(pd.SHEET, "Staff"), given.today)
+    webinar_figures = _webinars(given, given.others.get(WEBINAR_JOB, empty), found.items)
     notes = []
-    if scratch.skipped:
+    if skipped:
         notes.append(
-            f"{plural(scratch.skipped, 'row')} with errors left out (their Status column says why)"
+            f"{plural(skipped, 'row')} with errors left out (their Status column says why)"
         )
     if pd_figure.uncounted:
         notes.append(
@@ -484,21 +487,21 @@ def compute(job: JobInput) -> Figures:
             "date on or before today, a completed word or blank): they count as neither "
             "completed nor owed; the Staff tab's Status names each one"
         )
-    waiting = sum(len(t.uncalculated) for tabs in job.tables.values() for t in tabs.values())
+    waiting = sum(len(t.uncalculated) for tabs in given.tables.values() for t in tabs.values())
     if waiting:
         notes.append(
             f"{plural(waiting, 'row')} left out: formulas not calculated yet (open the "
             "workbook in Excel or LibreOffice and save it)"
         )
     return Figures(
-        generated_at=job.now,
-        agreement_start=job.settings.agreement_start,
-        agreement_end=job.settings.agreement_end,
+        generated_at=given.now,
+        agreement_start=given.settings.agreement_start,
+        agreement_end=given.settings.agreement_end,
         quarters=quarter_figures,
         roster=roster,
         pd=pd_figure,
         webinars=webinar_figures,
-        sources=_sources(job),
-        skipped_rows=scratch.skipped,
+        sources=_sources(given),
+        skipped_rows=skipped,
         notes=tuple(notes),
     )

@@ -1,21 +1,24 @@
-"""Every job's preview and the tracker report, loaded from disk in headless Chromium.
+"""Every job's preview and the tracker report, loaded from disk in headless Chromium,
+and every message in every shipped language on a phone (375 px).
 
-Screenshots at 600 px (email width) and 1200 px go to test-artifacts/browser/ for a
-person to look at. Skipped without chromium, except under CI (then they fail).
+Screenshots at 600 px (email width) and 1200 px, and of each language's webinar agenda
+at 375 px, go to test-artifacts/browser/ for a person to look at. Skipped without
+chromium, except under CI (then they fail).
 """
 
 from __future__ import annotations
 
-import shutil
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from automations import cli
+from automations import catalogs, cli
+from automations.alerts import admin_alert, rebuild_alert
 from automations.config import load_settings
 from automations.demo import init_demo
 from automations.jobs import mou_tracker, registry
-from automations.languages import parse_language
+from automations.languages import Language, english_name, parse_language
 from automations.render import Renderer
 from automations.report import render_report, report_dir
 from tests.fixtures.browser import ARTIFACTS, inspect
@@ -48,10 +51,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     sample_report = folder / "report" / "mou-report-sample.html"
     sample_report.write_text(render_report(report_dir(settings), sample), encoding="utf-8")
     result["report"] = [report, sample_report]
-    # Right to left: the English templates served as Arabic, with Arabic names in the data.
-    templates = folder / "templates"
-    shutil.copytree(settings.templates_dir, templates)
-    shutil.copytree(templates / "en", templates / "ar")
+    # Right to left: the Arabic draft, with Arabic names in the data.
     arabic = {
         **sample,
         "name": "ليلى",
@@ -65,7 +65,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     for code, context, renderer in (
         ("en", {**sample, "name": "Ana"}, Renderer(settings.templates_dir)),
         ("es", {**sample, "name": "María José"}, Renderer(settings.templates_dir)),
-        ("ar", arabic, Renderer(templates)),
+        ("ar", arabic, Renderer(settings.templates_dir, use=["ar"])),
     ):
         language = parse_language(code)
         assert language is not None
@@ -73,7 +73,36 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         path = samples / f"mou_summary-sample-{code}.html"
         path.write_text(rendered.html, encoding="utf-8")
         result.setdefault("samples", []).append(path)
+    result["languages"] = every_message_in_every_language(settings, folder / "languages")
     return result
+
+
+def every_message_in_every_language(settings, folder: Path) -> list[Path]:
+    """Each job's sample messages and the tracker summary, in every shipped language."""
+    renderer = Renderer(settings.templates_dir, use=catalogs.shipped())
+    messages = [
+        (m.template, m.context)
+        for job in registry().values()
+        for m in job.samples(settings, job.options(settings))
+    ]
+    messages.append(("mou_summary", {**mou_tracker.sample_context(), "name": "Ana"}))
+    now = dt.datetime.combine(TODAY, dt.time(7), settings.timezone)
+    alert = admin_alert(settings, "pd-reminders", TODAY, "sent 0, failed 3", ["a problem"] * 12)
+    rebuilt = rebuild_alert(settings, {"pd-reminders": ["3 digests"]}, now, folder / "l.db")
+    for message in (alert, rebuilt):
+        assert message is not None
+        messages.append((message.template, message.context))
+    assert {t for t, _ in messages} == set(renderer.template_names())
+    folder.mkdir()
+    paths = []
+    for code in ("en", *catalogs.shipped()):
+        assert code in renderer.languages, code
+        for number, (template, context) in enumerate(messages):
+            rendered = renderer.render(template, Language(code, english_name(code)), context)
+            path = folder / f"{code}-{number:02d}-{template}.html"
+            path.write_text(rendered.html, encoding="utf-8")
+            paths.append(path)
+    return paths
 
 
 def check(report) -> None:
@@ -148,3 +177,22 @@ def test_preview_index_pages_list_every_message(browser, pages):
         check(report)
         messages = len([p for p in pages[job] if p.name != "index.html"])
         assert f"{messages} message(s) would be sent" in report.text
+
+
+PHONE = 375  # px: a phone held upright
+
+
+@pytest.mark.parametrize("code", ["en", *catalogs.shipped()])
+def test_every_message_in_every_language_fits_a_phone(browser, pages, code):
+    paths = [p for p in pages["languages"] if p.name.startswith(f"{code}-")]
+    assert len(paths) == 19, f"{code}: {len(paths)} messages"  # 17 templates, 2 twice
+    language = parse_language(code)
+    assert language is not None
+    for path in paths:
+        shots = ARTIFACTS / "languages" if "webinar_agenda" in path.name else None
+        report = inspect(browser, path, shots, widths=(PHONE,))
+        assert report.errors == [], f"{path.name}: {report.errors}"
+        assert report.overflow <= 0, f"{path.name} overflows {PHONE} px by {report.overflow} px"
+        assert report.lang == language.tag, path.name
+        # Arabic and Farsi read right to left, the others left to right.
+        assert report.direction == ("rtl" if code in ("ar", "fa") else "ltr"), path.name

@@ -277,11 +277,3 @@ def test_help_and_list_import_no_sheet_mail_calendar_or_template_library(demo):
     # Help needs no job module; `list` validates every job's options, and the jobs read
     # languages through automations.languages, which still imports Babel at the top.
     assert "babel" not in help_imports
-
-
-def test_the_job_catalog_names_and_summarises_every_job_in_order():
-    from automations.jobs import job_names, summaries
-
-    jobs = registry()
-    assert job_names() == list(jobs)
-    assert summaries() == {name: job.summary for name, job in jobs.items()}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from automations.jobs import pd_reminders as pd
+from automations.mou import parse_topic
 from automations.plan import History, Plan
 from tests.fixtures.workbooks import TODAY, make_table
 
@@ -122,7 +123,7 @@ def digests(plan: Plan) -> list:
     ],
 )
 def test_topics_are_matched_by_name_or_code_ignoring_case_and_spacing(typed, code):
-    topic = pd.parse_topic(typed)
+    topic = parse_topic(typed)
     assert (topic.code if topic else None) == code
 
 
@@ -310,7 +311,7 @@ def test_staff_language_picks_the_digest_language(plan_for):
     plan = plan_for([person("E1", Language="Español"), person("E2", Language="Korean")])
     languages = {m.to[0]: m.language.code for m in digests(plan)}
     assert languages == {"e1@example.org": "es", "e2@example.org": "en"}
-    assert cell(plan, "E2", "Status").endswith("Check: sent in English: no Korean template yet")
+    assert cell(plan, "E2", "Status").endswith("Check: sent in English: no Korean translation yet")
 
 
 @pytest.mark.parametrize(

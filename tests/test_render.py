@@ -77,16 +77,15 @@ def test_css_is_inlined_for_outlook_and_gmail():
 
 
 def test_cr_lf_in_a_subject_value_cannot_add_headers(tmp_path):
-    (tmp_path / "en").mkdir()
-    (tmp_path / "en" / "_footer.txt").write_text("f")
-    (tmp_path / "en" / "_footer.html").write_text("f")
+    (tmp_path / "_footer.txt").write_text("f")
+    (tmp_path / "_footer.html").write_text("f")
     for name in ("layout.html", "layout.txt"):
         (tmp_path / name).write_text((TEMPLATES / name).read_text())
-    (tmp_path / "en" / "t.txt").write_text(
+    (tmp_path / "t.txt").write_text(
         '{% extends "layout.txt" %}{% block subject %}Webinar: {{ title }}{% endblock %}'
         "{% block body %}{{ title }}{% endblock %}"
     )
-    (tmp_path / "en" / "t.html").write_text(
+    (tmp_path / "t.html").write_text(
         '{% extends "layout.html" %}{% block content %}{{ title }}{% endblock %}'
     )
     rendered = Renderer(tmp_path).render(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from automations import PROJECT_ROOT
-from automations.languages import ENGLISH
+from automations import PROJECT_ROOT, catalogs
+from automations.catalogs import Overrides
+from automations.languages import ENGLISH, Language
 from automations.render import Renderer
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -65,3 +66,25 @@ def test_true_and_one_are_different_values():
     one = renderer.render("webinar_agenda", ENGLISH, with_one)
     true = renderer.render("webinar_agenda", ENGLISH, with_true)
     assert "True" in true.text and "True" not in one.text
+
+
+def test_contexts_sharing_their_dicts_share_one_render():
+    renderer = Renderer(TEMPLATES)
+    start = dt.datetime(2027, 3, 3, 18, 0, tzinfo=LA)
+    shared = context(start)["webinar"]
+    first = renderer.render("webinar_agenda", ENGLISH, {"webinar": shared, "help": "a@b.org"})
+    second = renderer.render("webinar_agenda", ENGLISH, {"webinar": shared, "help": "a@b.org"})
+    other = renderer.render("webinar_agenda", ENGLISH, {"webinar": shared, "help": "c@d.org"})
+    assert second is first and "c@d.org" in other.text
+
+
+def test_new_translations_for_the_run_are_not_taken_from_the_cache():
+    renderer = Renderer(TEMPLATES)
+    start = dt.datetime(2027, 3, 3, 18, 0, tzinfo=LA)
+    spanish = Language("es", "Spanish")
+    before = renderer.render("webinar_agenda", spanish, context(start))
+    key = catalogs.message_key("Dear families,")
+    strings = {"es": {key: ("Estimadas familias:",)}}
+    renderer.use_translations(Overrides(strings, reviewed=frozenset({"es"})))
+    after = renderer.render("webinar_agenda", spanish, context(start))
+    assert "Queridas familias:" in before.text and "Estimadas familias:" in after.text

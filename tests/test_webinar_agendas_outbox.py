@@ -114,7 +114,8 @@ def test_spanish_agenda_shows_the_date_in_spanish_and_korean_families_get_englis
     assert "You are invited" in str(korean[0]["Subject"])
     statuses = {r["Email"]: r["Status"] for r in records(demo.folder / "family.xlsx", "Families")}
     assert statuses["ko000@example.org"] == (
-        "Receives mail in English. Check: sent in English: no Korean template yet"
+        "Receives mail in English. Check: sent in English: the Korean translation is a draft "
+        "not yet reviewed"
     )
     assert statuses["out0@example.org"] == "Opted out: never mailed"
 

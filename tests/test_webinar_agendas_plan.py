@@ -136,7 +136,7 @@ def test_webinar_language_targets_only_families_who_speak_it(plan_for):
     assert [(m.bcc, m.language.code) for m in korean] == [(("k@example.org",), "en")]
     assert cell(plan, "W1", "Status") == "Agenda sent to 2 families (Spanish)"
     assert cell(plan, "k@example.org", "Status") == (
-        "Receives mail in English. Check: sent in English: no Korean template yet"
+        "Receives mail in English. Check: sent in English: no Korean translation yet"
     )
 
 
@@ -177,7 +177,7 @@ def test_missing_required_content_blocks_the_agenda_and_alerts_the_owner_once(pl
     plan = plan_for(
         [webinar(**{"Know Your Rights": "", "We Are One": " "})],
         families(3),
-        owners=("owner@example.org",),
+        alert_to=("owner@example.org",),
     )
     assert batches(plan) == []
     assert cell(plan, "W1", "Status") == (
@@ -191,7 +191,7 @@ def test_missing_required_content_blocks_the_agenda_and_alerts_the_owner_once(pl
         [webinar(offset=2, **{"Know Your Rights": ""})],
         families(3),
         today=TODAY + dt.timedelta(days=1),
-        owners=("owner@example.org",),
+        alert_to=("owner@example.org",),
     )
     # The same key every run: the ledger lets it go out once per webinar.
     assert batches(tomorrow, "webinar_coverage_alert")[0].key == alert.key
@@ -355,7 +355,7 @@ def test_bad_webinar_rows_get_a_status(plan_for):
 )
 def test_placeholder_text_does_not_cover_a_required_topic(plan_for, placeholder):
     plan = plan_for(
-        [webinar(**{"Know Your Rights": placeholder})], families(3), owners=("o@example.org",)
+        [webinar(**{"Know Your Rights": placeholder})], families(3), alert_to=("o@example.org",)
     )
     assert batches(plan) == []
     assert cell(plan, "W1", "Status") == (
@@ -447,7 +447,7 @@ def test_agenda_is_sent_under_an_id_the_ledger_remembers_with_its_date_and_time(
 
 def test_webinar_whose_row_is_gone_after_its_agenda_alerts_the_owner_once(plan_for):
     sent, states = sent_webinar("WB-GONE", offset=4)
-    plan = plan_for([webinar()], families(3), sent=sent, states=states, owners=("o@example.org",))
+    plan = plan_for([webinar()], families(3), sent=sent, states=states, alert_to=("o@example.org",))
     (alert,) = batches(plan, "missing_row_alert")
     assert alert.to == ("o@example.org",)
     assert alert.key == wa.message_key(wa.NAME, "WB-GONE", "missing-alert", "o@example.org")

@@ -46,10 +46,6 @@ class Mailer(Protocol):
         ...
 
 
-class EventFailed(Exception):
-    """One calendar event operation failed (the job goes on; the meeting is retried)."""
-
-
 @runtime_checkable
 class CalendarMailer(Protocol):
     """A mailer whose provider keeps real calendar events and sends the invitations itself.

@@ -34,9 +34,9 @@ from O365.utils.token import BaseTokenBackend, FileSystemTokenBackend
 from requests import RequestException, Response
 from requests.exceptions import HTTPError
 
-from automations.config import unset_variable
-from automations.errors import ConfigError, MailError
-from automations.mail.backend import EventFailed, SendResult
+from automations.config import Settings, unset_variable
+from automations.errors import ConfigError, EventFailed, MailError
+from automations.mail.backend import SendResult
 from automations.mail.compose import Outgoing, key_digest
 from automations.plan import AttendeeResponse, InviteSpec
 from automations.private import explain, private_dir, write_private
@@ -538,3 +538,19 @@ def _named_recipient(err: HTTPError, message: Outgoing) -> dict[str, str]:
     """Graph names an unresolvable recipient in its message; map it for the row status."""
     text = _graph_message(err.response)
     return {a: text for a in message.recipients if f"'{a}'".casefold() in text.casefold()}
+
+
+def open_mailer(settings: Settings) -> Microsoft365Mailer:
+    """The mailbox of the [microsoft365] section; the token cache in state_dir."""
+    config = read_config(settings.section("microsoft365"), settings.path, settings.mail.sender)
+    return Microsoft365Mailer(
+        config,
+        secret_from_env(config),
+        token_backend_in(settings.state_dir),
+        timezone=settings.timezone,
+    )
+
+
+def mail_limits(settings: Settings) -> Limits:
+    """The sending limits of the [microsoft365] section."""
+    return read_config(settings.section("microsoft365"), settings.path, settings.mail.sender).limits

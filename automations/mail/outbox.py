@@ -6,7 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from automations.config import Settings
 from automations.durable import fsync_directory
+from automations.errors import ConfigError
 from automations.mail.backend import SendResult
 from automations.mail.compose import Outgoing, key_digest
 
@@ -52,3 +54,16 @@ class OutboxMailer:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def open_mailer(settings: Settings) -> OutboxMailer:
+    """The outbox folder configured as mail.outbox_dir (made when missing)."""
+    folder = settings.mail.outbox_dir
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        what = "is a file" if blocker == folder else f"is inside {blocker}, which is a file"
+        raise ConfigError(
+            f"{settings.path}: mail.outbox_dir {folder} {what}, not a folder; point "
+            "mail.outbox_dir at a folder (it is created when missing)"
+        )
+    return OutboxMailer(folder)

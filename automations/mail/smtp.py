@@ -28,7 +28,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from automations.config import unset_variable
+from automations.config import Settings, unset_variable
 from automations.errors import ConfigError, MailError
 from automations.mail.addresses import ADDRESS_HEADERS, NO_SMTPUTF8, ascii_address, ascii_headers
 from automations.mail.backend import SendResult
@@ -335,3 +335,14 @@ def _copy_without_bcc(mime: EmailMessage) -> EmailMessage:
     stripped = copy.copy(mime)
     del stripped["Bcc"]
     return stripped
+
+
+def open_mailer(settings: Settings) -> SmtpMailer:
+    """The SMTP server of the [smtp] section, its password from the environment."""
+    config = read_config(settings.section("smtp"), settings.path)
+    return SmtpMailer(config, password_from_env(config))
+
+
+def mail_limits(settings: Settings) -> Limits:
+    """The sending limits of the [smtp] section."""
+    return read_config(settings.section("smtp"), settings.path).limits

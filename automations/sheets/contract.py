@@ -84,6 +84,9 @@ class TabSpec:
     # Columns that identify a row whose key cell is still blank (IDs filled in by us).
     fingerprint: tuple[str, ...] = ()
     optional: bool = False
+    # Keep the tab's other columns too, under their headers as typed (the Translations
+    # tab has one column per language, whatever staff name them).
+    open_columns: bool = False
 
     def column(self, name: str) -> Column:
         """Return the column spec named `name`."""
@@ -91,6 +94,10 @@ class TabSpec:
             if column.name == name:
                 return column
         raise KeyError(name)
+
+    def owns(self, name: str) -> bool:
+        """True when the tool owns column `name` (never a staff column of an open tab)."""
+        return any(c.name == name and c.owned for c in self.columns)
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,8 @@ class Table:
     # calculated (the file was last saved by a program that does not calculate): the row
     # and those columns. Such a cell is unknown, not blank, so the row is not planned.
     uncalculated: tuple[tuple[Row, tuple[str, ...]], ...] = ()
+    # Headers of the other columns kept by an open tab (TabSpec.open_columns), in order.
+    extra: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -171,6 +180,8 @@ class RowRef:
     tab: str
     key: str
     fingerprint: tuple[tuple[str, str], ...] = ()
+    # When no row has the key: add the row after the tab's last row (not drop the write).
+    new: bool = False
 
 
 @dataclass(frozen=True)
@@ -335,20 +346,29 @@ def build_table(
     sensitive = tuple(
         text(cell) for cell in header_row if text(cell) and SENSITIVE_HEADER.search(text(cell))
     )
+    extra: dict[str, int] = {}
+    if spec.open_columns:
+        taken = set(positions.values())
+        for position, cell in enumerate(header_row):
+            header = " ".join(text(cell).split())
+            if header and position not in taken and header not in sensitive:
+                extra.setdefault(header, position)
+    read = {**positions, **extra}
     rows: list[Row] = []
     cleaned: list[tuple[int, str]] = []
     held: list[tuple[Row, tuple[str, ...]]] = []
     unknown = {
         (row, position): column
         for row, position in uncalculated
-        for column, at in positions.items()
-        if at == position and not spec.column(column).owned
+        for column, at in read.items()
+        if at == position and not spec.owns(column)
     }
-    # Only the spec's columns are kept: anything else (including sensitive columns)
-    # is never read past the header. What is per tab is worked out once, not per row.
-    staff_columns = [c for c in positions if not spec.column(c).owned]
-    items = list(positions.items())
-    width = max(positions.values(), default=-1) + 1
+    # Only the spec's columns (and an open tab's other columns) are kept: anything else,
+    # sensitive columns included, is never read past the header. What is per tab is
+    # worked out once, not per row.
+    staff_columns = [c for c in read if not spec.owns(c)]
+    items = list(read.items())
+    width = max(read.values(), default=-1) + 1
     search_control = CONTROL_CHARACTERS.search
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
         if len(raw) >= width:
@@ -359,9 +379,7 @@ def build_table(
             }
         if unknown:
             waiting = tuple(
-                column
-                for column, position in positions.items()
-                if (offset - 1, position) in unknown
+                column for column, position in read.items() if (offset - 1, position) in unknown
             )
             if waiting:
                 held.append((Row(offset, values), waiting))
@@ -383,6 +401,7 @@ def build_table(
         tuple(cleaned),
         tuple(misses),
         tuple(held),
+        tuple(extra),
     )
 
 
@@ -429,7 +448,7 @@ def place_writes(
     next_free = max((i + 1 for i, cell in enumerate(header) if text(cell)), default=0)
     for write in writes:
         if write.column not in positions:
-            if not spec.column(write.column).owned:
+            if not spec.owns(write.column):
                 drop(write)
                 continue
             positions[write.column] = next_free
@@ -467,6 +486,12 @@ def place_writes(
         return index.get(tuple(expected for _, expected in fingerprint), [])
 
     keys: dict[str, str] = {}  # a row's writes share its key: fold it once
+    # Rows added for writes whose key no row has (RowRef.new), after the last used row.
+    added: dict[str, int] = {}
+    last = max(
+        (i for i in range(header_index + 1, len(grid)) if any(text(c) for c in grid[i])),
+        default=header_index,
+    )
     for write in writes:
         if dropped and write in dropped:
             continue
@@ -478,6 +503,11 @@ def place_writes(
             targets = fingerprint_rows(write.row.fingerprint)
             if len(targets) > 1:
                 targets = []  # ambiguous: never guess which row
+        if not targets and write.row.new and key:
+            index = added.get(key)
+            if index is None:
+                index = added[key] = last + 1 + len(added)
+            targets = [index]
         if not targets:
             drop(write)
             continue

@@ -732,3 +732,10 @@ def _cut(item: dict[str, Any], first: int, limit: int) -> list[dict[str, Any]]:
             }
         )
     return pieces
+
+
+def open_spreadsheet(settings: Settings, name: str) -> GoogleSpreadsheet:
+    """The Google spreadsheet configured as [sheets.spreadsheets.<name>] id or url."""
+    ident = settings.spreadsheets[name].id
+    assert ident is not None
+    return open_google_spreadsheet(settings, name, ident)

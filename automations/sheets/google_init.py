@@ -14,6 +14,7 @@ from typing import Any
 from automations.cells import CellValue, text
 from automations.config import Settings
 from automations.errors import ConfigError
+from automations.mou import APPOINTERS, GROUPS, TOPICS
 from automations.sheets.contract import (
     HEADER_SEARCH_ROWS,
     RUN_LOG_HEADERS,
@@ -29,8 +30,8 @@ YES_NO = ("Yes", "No")
 # Dropdowns by default column name. Not strict: staff may still type another value
 # (a job reads it and says in the Status column what it did with it).
 DROPDOWNS: Mapping[str, tuple[str, ...]] = {
-    "Group": ("District", "UTLA", "Parent"),
-    "Appointed By": ("District", "UTLA"),
+    "Group": GROUPS,
+    "Appointed By": APPOINTERS,
     "Language": (
         "English",
         "Español",
@@ -43,13 +44,8 @@ DROPDOWNS: Mapping[str, tuple[str, ...]] = {
         "فارسی",
         "العربية",
     ),
-    # The four PD topics of MOU 5.a–d (DESIGN.md §3).
-    "Topic": (
-        "Safe Zones",
-        "Immigration Rights",
-        "Enforcement & Confidentiality",
-        "Family Resources",
-    ),
+    # The four PD topics of MOU 5.a–d (docs/architecture.md: the sheet contract).
+    "Topic": tuple(topic.name for topic in TOPICS),
     "Cancelled": YES_NO,
     "Opted Out": YES_NO,
     "Active": YES_NO,

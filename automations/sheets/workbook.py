@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from automations.cells import CellValue, text
 from automations.durable import fsync_directory
@@ -42,6 +42,9 @@ from automations.sheets.contract import (
 from automations.sheets.office_locks import office_lock
 from automations.sheets.xlsx_patch import TabEdit, save_patched
 from automations.sheets.xlsx_read import Grid, NotAWorkbook, Package, read_grid
+
+if TYPE_CHECKING:
+    from automations.config import Settings
 
 log = logging.getLogger("automations")
 T = TypeVar("T")
@@ -383,3 +386,10 @@ class WorkbookSpreadsheet:
                 except OSError:
                     continue
                 log.info("removed %s, left by a run that stopped while saving", leftover.name)
+
+
+def open_spreadsheet(settings: Settings, name: str) -> WorkbookSpreadsheet:
+    """The workbook configured as [sheets.spreadsheets.<name>] path."""
+    path = settings.spreadsheets[name].path
+    assert path is not None
+    return WorkbookSpreadsheet(name, path, settings.names)

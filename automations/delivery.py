@@ -1,0 +1,218 @@
+"""Deliver one message at most once: intent, send, confirm, outcome (the exactly-once rule).
+
+The ledger records the intent to send a key before the mailer is called and the outcome
+after it, so a key recorded as sent is never sent again, and a key left at "intent" by a
+run that stopped is confirmed with the mailer (or reported uncertain) instead of being
+sent blindly. The fault points (`after-intent`, `after-send`, `after-outcome`) are where
+the kill tests stop a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from email.utils import parseaddr
+
+from automations.calendar_events import CalendarEvents
+from automations.config import Settings
+from automations.errors import LedgerError, MailError, TemplateProblem
+from automations.faults import fault_point
+from automations.ledger import Ledger
+from automations.mail.backend import Mailer
+from automations.mail.compose import Envelope, Outgoing, compose
+from automations.outcomes import Delivered, Outcome, describe_recipients
+from automations.plan import Action, Message
+from automations.render import Renderer
+from automations.sheets.contract import CellWrite
+from automations.throttle import QUEUED_STATUS, Throttle
+from automations.wording import completed
+
+log = logging.getLogger("automations")
+
+
+def prepare(
+    settings: Settings, renderer: Renderer, job: str, message: Message, now: dt.datetime
+) -> Outgoing:
+    """Render and compose one message (with its .ics when it carries an invitation).
+
+    :param settings: the configuration (sender, organizer, reply-to)
+    :param renderer: the templates
+    :param job: the job's name, carried in the message's headers
+    :param message: what to send
+    :param now: the time stamped on the message and its invitation
+    """
+    rendered = renderer.render(message.template, message.language, message.context)
+    mail = settings.mail
+    ics = None
+    if message.invite is not None:
+        from automations.ical import build_ics  # icalendar: only when there is an invite
+
+        name, email = parseaddr(mail.organizer)
+        ics = build_ics(message.invite, (name, email), now, rendered.calendar_title or None)
+    envelope = Envelope(mail.sender, message.to, message.bcc, mail.reply_to, message.display_name)
+    return compose(
+        key=message.key,
+        job=job,
+        envelope=envelope,
+        rendered=rendered,
+        now=now,
+        ics=ics,
+        ics_method=message.invite.method if message.invite else None,
+    )
+
+
+class Delivery:
+    """Sends messages through the mailer at most once each, as the ledger records them.
+
+    :param ledger: where intents and outcomes are recorded
+    :param mailer: the configured mail backend
+    :param compose: turns (job, message) into the MIME message to send
+    :param clock: the current time (timestamps of intents and outcomes)
+    :param throttle: the mailer's sending limits, or None for none (the outbox)
+    :param events: turns invitations into provider meetings (Microsoft 365), or None
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        mailer: Mailer,
+        compose: Callable[[str, Message], Outgoing],
+        clock: Callable[[], dt.datetime],
+        throttle: Throttle | None = None,
+        events: CalendarEvents | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.mailer = mailer
+        self.compose = compose
+        self.clock = clock
+        self.throttle = throttle
+        self.events = events
+
+    def carry_out(
+        self, job: str, action: Action, count: Callable[[Delivered], None]
+    ) -> list[CellWrite]:
+        """Send an action's messages (or make its calendar event) and, once all of them
+        went, keep its write-backs and snapshot in the ledger.
+
+        Returns the action's own wording (Action.wording) of what did not go.
+
+        :param job: the job's name
+        :param action: the messages and what to record once they all went
+        :param count: called with each message's outcome as it is known
+        """
+        as_event = self.events is not None and self.events.takes(job, action)
+        sends: list[tuple[Message, Delivered]] = []
+        if self.events is not None and as_event:
+            sends = self.events.deliver(job, action)
+            for _, delivered in sends:
+                count(delivered)
+        else:
+            for message in action.messages:
+                delivered = self.deliver(job, message)
+                count(delivered)
+                sends.append((message, delivered))
+        if completed(sends):
+            self.ledger.complete(job, action.on_success, action.state, self.clock())
+        elif not as_event:
+            outcomes = [d.outcome for _, d in sends]
+            log.warning(
+                "%s: %s: %d not sent, %d uncertain",
+                job,
+                action.description,
+                sum(o in (Outcome.FAILED, Outcome.REJECTED) for o in outcomes),
+                outcomes.count(Outcome.UNCERTAIN),
+            )
+        if as_event:
+            return action.wording.after_event(action, sends)
+        return action.wording.after(action, sends)
+
+    def deliver(self, job: str, message: Message) -> Delivered:
+        """Send `message` unless the ledger says it went (or may have gone) already.
+
+        Raises MailError when the mailer cannot send at all (the run stops; the intent is
+        forgotten, so the next run sends the message) and LedgerError when an outcome
+        cannot be recorded (the next run confirms that message instead of resending it).
+
+        :param job: the job's name, under which the key is recorded
+        :param message: the message; its `key` decides whether it was sent before
+        """
+        record = self.ledger.record(message.key)
+        if record is not None:
+            # Refused recipients keep their own row status on every later run too.
+            if record.state == "sent":
+                return Delivered(Outcome.ALREADY, refused=self.ledger.refusals(message.key))
+            if record.state == "rejected":
+                refused = self.ledger.refusals(message.key) or (
+                    {message.recipients[0]: record.detail} if len(message.recipients) == 1 else {}
+                )
+                return Delivered(Outcome.REJECTED, record.detail, refused, earlier=True)
+            if record.state == "uncertain":
+                return Delivered(Outcome.UNCERTAIN, record.detail, earlier=True)
+        try:
+            outgoing = self.compose(job, message)
+        except TemplateProblem as err:
+            return Delivered(Outcome.FAILED, str(err))
+        except ValueError as err:  # e.g. an address the email library cannot put in a header
+            return Delivered(Outcome.FAILED, f"the message could not be composed: {err}")
+        now = self.clock()
+        if record is not None and record.state == "intent":
+            # A run stopped between recording the intent and the outcome.
+            delivered = self.mailer.confirm(outgoing)
+            if delivered is True:
+                self.ledger.outcome(message.key, "sent", now, "confirmed after an interrupted run")
+                return Delivered(Outcome.ALREADY)
+            if delivered is None:
+                self.ledger.outcome(
+                    message.key, "uncertain", now, "a run stopped while sending; not resent"
+                )
+                return Delivered(Outcome.UNCERTAIN, "outcome unknown")
+        recipients = len(outgoing.recipients)
+        if self.throttle is not None:
+            too_many = self.throttle.too_many_recipients(recipients)
+            if too_many:
+                return Delivered(Outcome.FAILED, too_many)
+            if not self.throttle.allows_today(recipients):
+                return Delivered(Outcome.QUEUED, QUEUED_STATUS)
+            self.throttle.wait_turn()
+            now = self.clock()
+        self.ledger.intent(message.key, job, outgoing.message_id, recipients, now)
+        fault_point("after-intent")
+        try:
+            sent = self.mailer.send(outgoing)
+        except MailError:
+            self.ledger.forget(message.key)
+            raise
+        if self.throttle is not None:
+            delivered_to = recipients - len(sent.rejected) if sent.state == "sent" else 0
+            self.throttle.record(delivered_to, delivered_to > 0)
+        fault_point("after-send")
+        try:
+            if sent.rejected:
+                self.ledger.refuse(message.key, sent.rejected)
+            self.ledger.outcome(
+                message.key, sent.state, self.clock(), sent.detail, sent.provider_id
+            )
+        except LedgerError as err:
+            raise LedgerError(
+                f"{err} (while recording the {message.template} to "
+                f"{describe_recipients(message.recipients, 1)}: the next run checks that "
+                "message rather than sending it again)",
+                err.why,
+            ) from err
+        fault_point("after-outcome")
+        outcome = Outcome(sent.state)
+        if outcome is Outcome.SENT:
+            log.debug(
+                "%s: sent %s to %s", job, message.template, describe_recipients(message.recipients)
+            )
+        else:
+            log.warning(
+                "%s: %s %s to %s: %s",
+                job,
+                sent.state,
+                message.template,
+                describe_recipients(message.recipients),
+                sent.detail,
+            )
+        return Delivered(outcome, sent.detail, sent.rejected)
