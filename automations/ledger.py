@@ -7,11 +7,11 @@ sheet are kept here and written on the next run.
 
 Durability: an intent is on the disk before its send starts. One message at a time
 (`intent`, `outcome`, `complete`) that is a synced commit each; a batch (`intents`, then
-`settle`) is one synced commit for all its intents and none for their outcomes and
-write-backs, which become durable with the next synced commit (the next batch's intents,
-or `flush`). A crash of the program loses nothing either way; a power cut may lose a
-batch's settled outcomes, and then the next run finds those keys at "intent" and asks the
-mailer to confirm them, never sending them blindly again.
+`sending` and `settle` per message) is one synced commit for all its intents and none for
+the rest, which becomes durable with the next synced commit (the next batch's intents, or
+`flush`). A crash of the program loses nothing either way; a power cut may lose a batch's
+settled outcomes, and then the next run finds those keys at "intent" and asks the mailer
+to confirm them, never sending them blindly again.
 """
 
 from __future__ import annotations
@@ -121,11 +121,14 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 REBUILT = "rebuilt"  # message_id of sends recorded from the sheets' marks, not by a send
+# An intent's detail is QUEUED while its message waits in a batch, not yet handed to the
+# mailer (see Ledger.intents and Ledger.sending); blank once the send may have started.
+QUEUED = "queued: not handed to the mailer yet"
 _INTENT = (
-    "INSERT INTO sends (key, job, message_id, recipients, state, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, 'intent', ?, ?)"
+    "INSERT INTO sends (key, job, message_id, recipients, state, detail, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, 'intent', ?, ?, ?)"
     " ON CONFLICT (key) DO UPDATE SET state = 'intent', message_id = excluded.message_id,"
-    " updated_at = excluded.updated_at"
+    " detail = excluded.detail, updated_at = excluded.updated_at"
 )
 _OUTCOME = "UPDATE sends SET state = ?, detail = ?, provider_id = ?, updated_at = ? WHERE key = ?"
 _REFUSAL = "INSERT OR REPLACE INTO refusals (key, address, reason) VALUES (?, ?, ?)"
@@ -386,7 +389,7 @@ class Ledger:
         :param now: when (timezone-aware)
         """
         stamp = now.isoformat()
-        self._db.execute(_INTENT, (key, job, message_id, recipients, stamp, stamp))
+        self._db.execute(_INTENT, (key, job, message_id, recipients, "", stamp, stamp))
 
     def outcome(
         self, key: str, state: str, now: dt.datetime, detail: str = "", provider_id: str = ""
@@ -407,11 +410,21 @@ class Ledger:
     def intents(self, intents: Iterable[Intent], now: dt.datetime) -> None:
         """Record that these keys are about to be sent: one transaction, on the disk before
         this returns (one sync for the whole batch; it also makes every earlier `settle`
-        durable). Send none of them before it returns."""
+        durable). Send none of them before it returns, and each only after `sending`."""
         stamp = now.isoformat()
-        rows = [(i.key, i.job, i.message_id, i.recipients, stamp, stamp) for i in intents]
+        rows = [(i.key, i.job, i.message_id, i.recipients, QUEUED, stamp, stamp) for i in intents]
         with self._transaction() as db:
             db.executemany(_INTENT, rows)
+
+    def sending(self, key: str) -> None:
+        """Mark a batched intent as handed to the mailer now (committed, not synced).
+
+        Until then a run that stops leaves the intent QUEUED: known never to have reached
+        the mailer, so the next run sends it without asking the mailer. The mark survives
+        the program being killed; a power cut may lose it, so batches are only for mailers
+        whose resend of a key replaces the earlier one (the outbox's file per key)."""
+        with self._transaction(durable=False) as db:
+            db.execute("UPDATE sends SET detail = '' WHERE key = ?", (key,))
 
     def settle(
         self,

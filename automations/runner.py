@@ -171,8 +171,7 @@ class Runner:
         not all go. A mailer that cannot send at all stops the sends (the run's error)."""
         writes: list[CellWrite] = []
         try:
-            for action in plan.actions:
-                writes.extend(self.delivery.carry_out(job, action, summary.count))
+            writes.extend(self.delivery.carry_out_all(job, plan.actions, summary.count))
         except MailError as err:
             summary.error = f"mail: {err}"
             log.error("%s: stopped sending: %s", job, err)

@@ -7,7 +7,8 @@ fresh process:
   (intent before each send, outcome after), one .eml per digest, write-back of every
   status into the workbook and the Run Log row;
 - the syncs: the same run again on a fresh copy under strace, counting fsync and
-  fdatasync calls per message (skipped when strace is not installed);
+  fdatasync calls per message (at the first size unless --syncs-all; skipped when
+  strace is not installed);
 - the floor: the same rows read with the bare reader (python-calamine), the same number of
   digests rendered with bare Jinja2, built with `email.message.EmailMessage` and written
   to files (no ledger, no write-back, no sync);
@@ -24,7 +25,7 @@ or pass `--mailmerge PATH` to an installed `mailmerge` executable; without one t
 mailmerge column is left out.
 
     python bench/send_outbox.py [--sizes 5000,20000,75000] [--backend workbook|google]
-                                [--no-syncs]
+                                [--no-syncs | --syncs-all]
 """
 
 from __future__ import annotations
@@ -161,6 +162,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="5000,20000,75000")
     parser.add_argument("--backend", choices=("workbook", "google"), default="workbook")
     parser.add_argument("--no-syncs", action="store_true", help="do not count syncs (strace)")
+    parser.add_argument(
+        "--syncs-all",
+        action="store_true",
+        help="count syncs at every size (default: the first only; the count per message "
+        "does not depend on the size, and a traced run costs a run)",
+    )
     parser.add_argument("--mailmerge", type=Path, help="a mailmerge executable")
     parser.add_argument("--install-mailmerge", action="store_true")
     parser.add_argument("--tool-only", action="store_true", help="no floor, no mailmerge")
@@ -197,7 +204,11 @@ def main() -> int:
             if emulator is not None:
                 emulator.stop()  # type: ignore[attr-defined]
             counted = None
-            if not args.no_syncs and args.backend == "workbook":
+            if (
+                not args.no_syncs
+                and args.backend == "workbook"
+                and (args.syncs_all or size == sizes[0])
+            ):
                 command = [sys.executable, str(ROOT / "jobs.py"), "--config"]
                 command += [str(traced / "jobs.toml"), "run", "pd-reminders", *today]
                 counted = syncs(command)

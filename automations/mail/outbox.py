@@ -16,6 +16,10 @@ from automations.mail.compose import Outgoing, key_digest
 class OutboxMailer:
     """Writes messages atomically (temp file then rename) as <job>-<key digest>.eml."""
 
+    # Sending a key again replaces its file: a resend never duplicates, so the delivery
+    # may record intents in batches (Delivery.batches).
+    replaces_resends = True
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.written = 0
