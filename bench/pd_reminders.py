@@ -12,7 +12,10 @@ It prints CPU, wall time, peak memory and tool / floor per size, and the fitted 
 exponent (1.0 is linear). Exits 1 when a run fails or takes more than 1 GiB.
 
     python bench/pd_reminders.py [--sizes 10000,75000] [--backends workbook,google]
-                                 [--keep DIR]
+                                 [--keep DIR] [--profile]
+
+`--profile` also runs the largest size's workbook dry run under cProfile and prints the
+top 25 functions by cumulative time.
 """
 
 from __future__ import annotations
@@ -169,6 +172,19 @@ def line(label: str, figures: Figures, floor: Figures | None = None) -> str:
     )
 
 
+def profile(folder: Path, arguments: list[str]) -> None:
+    """Run jobs.py ARGUMENTS under cProfile; print the top 25 by cumulative time."""
+    import pstats
+    import subprocess
+
+    out = folder / "dry-run.prof"
+    jobs = str(Path(__file__).resolve().parent.parent / "jobs.py")
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), jobs, *arguments]
+    subprocess.run(command, capture_output=True, check=False)
+    print("cProfile, top 25 by cumulative time:")
+    pstats.Stats(str(out), stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+
+
 def main() -> int:
     """Generate, run, measure, print; exit 1 on a failed run or over 1 GiB."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -176,6 +192,7 @@ def main() -> int:
     parser.add_argument("--backends", default="workbook,google")
     parser.add_argument("--rows", type=int, help="one size only (same as --sizes N)")
     parser.add_argument("--keep", type=Path, help="build the workbooks under here and keep them")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest dry run")
     args = parser.parse_args()
     sizes = [args.rows] if args.rows else [int(s) for s in args.sizes.split(",")]
     backends = args.backends.split(",")
@@ -218,6 +235,8 @@ def main() -> int:
                 print(line(f"tool ({name})", figures, floor))
                 cpu.setdefault(name, []).append(figures.cpu)
                 failed = failed or figures.code not in (0, 1) or figures.peak_mib > MAX_MIB
+            if args.profile and size == max(sizes):
+                profile(folder, ["--config", str(config), *common])
     if len(sizes) > 1:
         print(f"growth from {sizes[0]:,} to {sizes[-1]:,} rows (CPU = a * rows^b; 1.0 is linear):")
         for name, seconds in cpu.items():

@@ -5,7 +5,10 @@ the machine counts less); the floor is a bare `python -c pass` measured the same
 Also prints which heavy libraries each command imported (none of them is needed to print
 help or list the jobs) and, with --importtime, the slowest imports by cumulative time.
 
-    python bench/startup.py [--repeat 5] [--importtime]
+    python bench/startup.py [--repeat 5] [--importtime] [--root DIR]
+
+`--root DIR` measures the jobs.py of another checkout (e.g. `git archive 400ecd0 | tar -x
+-C DIR`, the code before the speed work) with this environment's libraries.
 """
 
 from __future__ import annotations
@@ -51,22 +54,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--importtime", action="store_true", help="print the slowest imports")
+    parser.add_argument("--root", type=Path, help="the checkout whose jobs.py to measure")
     args = parser.parse_args()
+    jobs = str(args.root.resolve() / "jobs.py") if args.root else JOBS
     with tempfile.TemporaryDirectory() as temp:
         demo = Path(temp) / "demo"
         done = subprocess.run(
-            [sys.executable, JOBS, "init", "--demo", str(demo)], capture_output=True, check=False
+            [sys.executable, jobs, "init", "--demo", str(demo)], capture_output=True, check=False
         )
         if done.returncode != 0:
             raise SystemExit(done.stderr.decode())
         config = str(demo / "jobs.toml")
-        run_all = [JOBS, "--config", config, "run", "all", "--today", TODAY.isoformat()]
+        run_all = [jobs, "--config", config, "run", "all", "--today", TODAY.isoformat()]
         run([sys.executable, *run_all])  # the first run sends; the ones measured send nothing
         floor = least_cpu([sys.executable, "-c", "pass"], args.repeat)
         print(f"floor: python -c pass            {floor:.3f} s CPU")
         commands = {
-            "jobs.py --help": [JOBS, "--help"],
-            "jobs.py list": [JOBS, "--config", config, "list"],
+            "jobs.py --help": [jobs, "--help"],
+            "jobs.py list": [jobs, "--config", config, "list"],
             "jobs.py run all (demo, 2nd run)": run_all,
         }
         for label, command in commands.items():
