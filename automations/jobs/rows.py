@@ -8,7 +8,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import Generic, TypeVar
 from urllib.parse import quote, unquote
 
@@ -210,6 +209,8 @@ def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 def address_of(value: str) -> str:
     """The bare address of 'Name <a@b.org>' (or of a bare address)."""
+    from email.utils import parseaddr  # email.utils imports socket: not for `--help`
+
     return parseaddr(value)[1] or value.strip()
 
 
