@@ -13,9 +13,6 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from dateutil import parser as dateparser
-from email_validator import EmailNotValidError, validate_email
-
 CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
 # Spreadsheet serial day 0 (Google Sheets and Excel since 1900-03-01 agree on it).
@@ -29,6 +26,8 @@ class CellValueError(ValueError):
 
 def text(value: CellValue) -> str:
     """Return the cell as trimmed text ('' for blank); numbers keep their plain form."""
+    if value.__class__ is str:  # most cells: called about 20 times per row of a big tab
+        return value.strip()  # type: ignore[union-attr]
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -67,11 +66,19 @@ def parse_date(value: CellValue) -> dt.date:
     raw = text(value)
     if not raw:
         raise CellValueError("is blank")
+    return _date_from_text(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_from_text(raw: str) -> dt.date:
+    """parse_date for typed text; 75,000 rows share a few hundred dates: each read once."""
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw):
         try:
             return dt.date.fromisoformat("-".join(part.zfill(2) for part in raw.split("-")))
         except ValueError:
             raise CellValueError(f"{_quote(raw)} is not a real date") from None
+    from dateutil import parser as dateparser  # only for dates typed in words: import late
+
     # Parse twice with different defaults: a part that changes was not typed.
     try:
         first = dateparser.parse(raw, default=dt.datetime(2001, 1, 1), dayfirst=False)
@@ -274,10 +281,30 @@ def is_placeholder(value: CellValue) -> bool:
 _SIMPLE_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
+# A lowercase ASCII domain under a common top-level domain, labels of letters and digits
+# joined by single hyphens: email-validator accepts each such domain exactly as it is
+# (tests/test_cells.py checks this), so reading the config need not import it (~30 ms).
+_PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+(?:com|edu|gov|net|org|us)")
+
+
 @functools.lru_cache(maxsize=1024)
-def _email_domain(domain: str) -> str:
-    """Validate and normalise a domain once: a district's 75,000 staff share a few."""
-    return validate_email(f"x@{domain}", check_deliverability=False).domain
+def _email_domain(domain: str) -> str | None:
+    """Validate and normalise a domain once: a district's 75,000 staff share a few.
+
+    None when the domain is not valid.
+    """
+    if (
+        len(domain) <= 253
+        and _PLAIN_DOMAIN.fullmatch(domain)
+        and all(len(label) <= 63 for label in domain.split("."))
+    ):
+        return domain
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(f"x@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 def parse_email(value: CellValue) -> str:
@@ -289,10 +316,12 @@ def parse_email(value: CellValue) -> str:
         raise CellValueError(f"{_quote(raw)} is not a valid email address")
     local, at, domain = raw.rpartition("@")
     if at and len(local) <= 64 and len(raw) <= 254 and _SIMPLE_LOCAL.fullmatch(local):
-        try:
-            return f"{local}@{_email_domain(domain)}"
-        except EmailNotValidError:
-            raise CellValueError(f"{_quote(raw)} is not a valid email address") from None
+        normalised = _email_domain(domain)
+        if normalised is None:
+            raise CellValueError(f"{_quote(raw)} is not a valid email address")
+        return f"{local}@{normalised}"
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError:

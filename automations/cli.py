@@ -16,43 +16,32 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from automations import catalogs, translations
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
-from automations.backups import backup_folder
 from automations.catalogs import LanguageState
 from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.crashes import crash_line, record_crash
-from automations.daemon import Daemon
-from automations.demo import (
-    create_missing_workbooks,
-    demo_files,
-    holds_project,
-    init_demo,
-    missing_demo_workbooks,
-)
-from automations.due import decide
 from automations.errors import AutomationError, ConfigError, LockHeld
 from automations.holds import agreement_ended, uncalculated_warnings
-from automations.jobs import Job, registry
+from automations.jobs import registry
 from automations.jobs.rows import day_words
 from automations.languages import Language, english_name
-from automations.ledger import Ledger
 from automations.lock import RunLock
-from automations.mail.backend import check_mailer
-from automations.preview import LOOKAHEAD_DAYS
 from automations.private import explain
-from automations.render import Renderer
-from automations.report import write_report
-from automations.runner import Runner
-from automations.secrets import exposed_secret_files, exposed_state_files
-from automations.sheets.contract import Table
-from automations.sheets.workbook import WorkbookSpreadsheet
-from automations.throttle import DAY, Throttle
 from automations.translations import TAB as TRANSLATIONS_TAB
 from automations.translations import TabRead
+
+# Everything else is imported by the command that needs it: `--help` and `list` must not
+# pay for the sheet, mail, calendar and template libraries (about half a second).
+if TYPE_CHECKING:
+    from automations.jobs import Job
+    from automations.ledger import Ledger
+    from automations.runner import Runner
+    from automations.sheets.contract import Table
 
 log = logging.getLogger("automations")
 
@@ -231,11 +220,17 @@ def _settings(path: Path, today: dt.date | None = None, *, create_demo: bool = T
                         f"add it, or set enabled = false under [jobs.{job.name}]"
                     )
     if create_demo:
+        from automations.demo import create_missing_workbooks
+
         create_missing_workbooks(settings, today or dt.datetime.now(settings.timezone).date())
     return settings
 
 
 def _runner(settings: Settings, ledger: Ledger) -> Runner:
+    from automations.render import Renderer
+    from automations.runner import Runner
+    from automations.throttle import DAY, Throttle
+
     def clock() -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
@@ -257,6 +252,8 @@ def _runner(settings: Settings, ledger: Ledger) -> Runner:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print each job, its schedules and its last run (writes nothing)."""
+    from automations.ledger import Ledger
+
     settings = _settings(args.config, create_demo=False)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
     for job in registry().values():
@@ -285,6 +282,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     on_demand = args.job not in ("all", "due")
     if args.dry_run:
+        from automations.ledger import Ledger
+
         ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
         if args.job == "due":
             jobs = _due(settings, jobs, ledger, record=False)
@@ -311,6 +310,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _due(settings: Settings, jobs: list[Job], ledger: Ledger, *, record: bool) -> list[Job]:
     """The jobs whose scheduled time has passed since their last run (notes printed)."""
+    from automations.due import decide
+
     now = dt.datetime.now(settings.timezone)
     decisions = decide(settings, jobs, ledger, now, record=record)
     for decision in decisions:
@@ -336,6 +337,8 @@ def run_jobs(
     `jobs` may be a function of the ledger that picks them once the lock is held (`run
     due`), so two overlapping runs never both decide a job is due.
     """
+    from automations.ledger import Ledger
+
     with RunLock(settings.state_dir / "jobs.lock"):
         ledger = Ledger(settings.state_dir / "ledger.sqlite3")
         try:
@@ -361,6 +364,8 @@ def run_jobs(
 
 def _back_up(ledger: Ledger) -> None:
     """Back the ledger up after a run that sent something; a failure is logged, not fatal."""
+    from automations.backups import backup_folder
+
     try:
         path = ledger.back_up(dt.datetime.now(dt.UTC))
     except (OSError, sqlite3.Error) as err:
@@ -371,6 +376,8 @@ def _back_up(ledger: Ledger) -> None:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     """Run every enabled job at its configured times until SIGTERM or SIGINT."""
+    from automations.daemon import Daemon
+
     settings = _settings(args.config)
 
     def run_job(name: str) -> int:
@@ -414,6 +421,8 @@ def _alert_startup(
     When the state folder or the ledger is what broke, the alert goes unrecorded (it
     may then repeat on every run, which is the point: someone has to look).
     """
+    from automations.ledger import Ledger
+
     try:
         with contextlib.ExitStack() as stack:
             try:
@@ -440,6 +449,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
         )
     settings = _settings(args.config, args.today)
     jobs = _select(args.job, settings)
+    from automations.ledger import Ledger
+    from automations.preview import LOOKAHEAD_DAYS
+
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)
     runner = _runner(settings, ledger)
     for job in jobs:
@@ -475,6 +487,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     Writes nothing: no demo workbooks, no state folder, no ledger.
     """
+    from automations.demo import missing_demo_workbooks
+    from automations.mail.backend import check_mailer
+    from automations.render import Renderer
+    from automations.secrets import exposed_secret_files, exposed_state_files
+    from automations.sheets.workbook import WorkbookSpreadsheet
+
     settings = _settings(args.config, create_demo=False)
     problems: list[str] = []
     warnings: list[str] = []
@@ -676,6 +694,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         for line in init_configured(_settings(args.config)):
             print(line)
         return EXIT_OK
+    from automations.demo import demo_files, holds_project, init_demo
+
     folder = args.demo.absolute()
     if holds_project(folder):
         raise ConfigError(
@@ -709,6 +729,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the tracker's figures as a standalone HTML page (reads only)."""
+    from automations.ledger import Ledger
+    from automations.report import write_report
+
     _check_report_path(args.out)
     settings = _settings(args.config, args.today)
     ledger = Ledger(settings.state_dir / "ledger.sqlite3", read_only=True)

@@ -7,10 +7,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import openpyxl
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from automations import PROJECT_ROOT
 from automations.config import Settings
 
@@ -452,6 +448,11 @@ def _translations() -> list[list[str]]:
 
 
 def _write_workbook(path: Path, tabs: dict[str, Sequence[Sequence[object]]]) -> None:
+    # openpyxl (~0.1 s to import) only when a demo workbook is actually written.
+    import openpyxl
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for title, rows in tabs.items():

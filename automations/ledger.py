@@ -4,6 +4,14 @@ It is what makes reruns, crashes and overlapping runs safe: a key recorded as se
 is never sent again, a key left at "intent" by a crash is resolved (or reported as
 uncertain) instead of being sent blindly, and cell writes that could not reach the
 sheet are kept here and written on the next run.
+
+Durability: an intent is on the disk before its send starts. One message at a time
+(`intent`, `outcome`, `complete`) that is a synced commit each; a batch (`intents`, then
+`sending` and `settle` per message) is one synced commit for all its intents and none for
+the rest, which becomes durable with the next synced commit (the next batch's intents, or
+`flush`). A crash of the program loses nothing either way; a power cut may lose a batch's
+settled outcomes, and then the next run finds those keys at "intent" and asks the mailer
+to confirm them, never sending them blindly again.
 """
 
 from __future__ import annotations
@@ -113,6 +121,17 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 REBUILT = "rebuilt"  # message_id of sends recorded from the sheets' marks, not by a send
+# An intent's detail is QUEUED while its message waits in a batch, not yet handed to the
+# mailer (see Ledger.intents and Ledger.sending); blank once the send may have started.
+QUEUED = "queued: not handed to the mailer yet"
+_INTENT = (
+    "INSERT INTO sends (key, job, message_id, recipients, state, detail, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, 'intent', ?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET state = 'intent', message_id = excluded.message_id,"
+    " detail = excluded.detail, updated_at = excluded.updated_at"
+)
+_OUTCOME = "UPDATE sends SET state = ?, detail = ?, provider_id = ?, updated_at = ? WHERE key = ?"
+_REFUSAL = "INSERT OR REPLACE INTO refusals (key, address, reason) VALUES (?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,37 @@ class SendRecord:
     message_id: str
     detail: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A message about to be sent (see Ledger.intents)."""
+
+    key: str
+    job: str
+    message_id: str
+    recipients: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one send ended (see Ledger.settle): sent, failed, rejected or uncertain."""
+
+    key: str
+    state: str
+    detail: str = ""
+    provider_id: str = ""
+    # Recipients the server refused while the message went to the others.
+    refused: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A fully sent action: its write-backs and its entity snapshot (see Ledger.settle)."""
+
+    job: str
+    writes: tuple[CellWrite, ...]
+    state: tuple[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -289,14 +339,22 @@ class Ledger:
             self._db.execute("ROLLBACK")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; synced at commit unless `durable` is False (then the
+        next synced commit makes it durable: in WAL mode a sync covers all earlier ones)."""
+        if not durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if not durable:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -331,13 +389,7 @@ class Ledger:
         :param now: when (timezone-aware)
         """
         stamp = now.isoformat()
-        self._db.execute(
-            "INSERT INTO sends (key, job, message_id, recipients, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 'intent', ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET state = 'intent', message_id = excluded.message_id,"
-            " updated_at = excluded.updated_at",
-            (key, job, message_id, recipients, stamp, stamp),
-        )
+        self._db.execute(_INTENT, (key, job, message_id, recipients, "", stamp, stamp))
 
     def outcome(
         self, key: str, state: str, now: dt.datetime, detail: str = "", provider_id: str = ""
@@ -351,10 +403,59 @@ class Ledger:
         :param detail: the mailer's words, for statuses and logs
         :param provider_id: the provider's id of the message or event, if it gives one
         """
-        self._db.execute(
-            "UPDATE sends SET state = ?, detail = ?, provider_id = ?, updated_at = ? WHERE key = ?",
-            (state, detail, provider_id, now.isoformat(), key),
-        )
+        self._db.execute(_OUTCOME, (state, detail, provider_id, now.isoformat(), key))
+
+    # -- batches: one sync for many messages ------------------------------------
+
+    def intents(self, intents: Iterable[Intent], now: dt.datetime) -> None:
+        """Record that these keys are about to be sent: one transaction, on the disk before
+        this returns (one sync for the whole batch; it also makes every earlier `settle`
+        durable). Send none of them before it returns, and each only after `sending`."""
+        stamp = now.isoformat()
+        rows = [(i.key, i.job, i.message_id, i.recipients, QUEUED, stamp, stamp) for i in intents]
+        with self._transaction() as db:
+            db.executemany(_INTENT, rows)
+
+    def sending(self, key: str) -> None:
+        """Mark a batched intent as handed to the mailer now (committed, not synced).
+
+        Until then a run that stops leaves the intent QUEUED: known never to have reached
+        the mailer, so the next run sends it without asking the mailer. The mark survives
+        the program being killed; a power cut may lose it, so batches are only for mailers
+        whose resend of a key replaces the earlier one (the outbox's file per key)."""
+        with self._transaction(durable=False) as db:
+            db.execute("UPDATE sends SET detail = '' WHERE key = ?", (key,))
+
+    def settle(
+        self,
+        outcomes: Iterable[Outcome],
+        completions: Iterable[Completion],
+        now: dt.datetime,
+    ) -> None:
+        """Record how a batch's sends ended, with the write-backs and snapshots of the
+        actions it completed, in one transaction that is not synced: it reaches the disk
+        with the next `intents` or `flush` (see the module docstring for why that is safe).
+        """
+        stamp = now.isoformat()
+        outcomes = list(outcomes)
+        with self._transaction(durable=False) as db:
+            db.executemany(
+                _OUTCOME, [(o.state, o.detail, o.provider_id, stamp, o.key) for o in outcomes]
+            )
+            db.executemany(
+                _REFUSAL, [(o.key, a, reason) for o in outcomes for a, reason in o.refused.items()]
+            )
+            for completion in completions:
+                self._complete(db, completion.job, completion.writes, completion.state, stamp)
+
+    def flush(self) -> None:
+        """Put everything committed so far on the disk (one sync), e.g. at the end of a run's
+        sends, so settled batches survive a power cut too."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('flushed', ?)",
+                (dt.datetime.now(dt.UTC).isoformat(),),
+            )
 
     def forget(self, key: str) -> None:
         """Drop a record (an intent that provably never reached the mailer)."""
@@ -363,8 +464,7 @@ class Ledger:
     def refuse(self, key: str, refused: Mapping[str, str]) -> None:
         """Remember the recipients the server refused when `key` was sent."""
         self._db.executemany(
-            "INSERT OR REPLACE INTO refusals (key, address, reason) VALUES (?, ?, ?)",
-            [(key, address, reason) for address, reason in refused.items()],
+            _REFUSAL, [(key, address, reason) for address, reason in refused.items()]
         )
 
     def refusals(self, key: str) -> dict[str, str]:
@@ -511,33 +611,42 @@ class Ledger:
         :param state: (entity, snapshot) of what recipients now know, or None
         :param now: when (timezone-aware)
         """
-        stamp = now.isoformat()
         with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO pending_writes (job, spreadsheet, tab, row_key, fingerprint,"
-                " column_name, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        job,
-                        w.spreadsheet,
-                        w.row.tab,
-                        w.row.key,
-                        json.dumps(w.row.fingerprint),
-                        w.column,
-                        json.dumps(w.value),
-                        stamp,
-                    )
-                    for w in writes
-                ],
-            )
-            if state is not None:
-                entity, data = state
-                db.execute(
-                    "INSERT INTO entity_state (job, entity, data, updated_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (job, entity) DO UPDATE SET data = excluded.data,"
-                    " updated_at = excluded.updated_at",
-                    (job, entity, json.dumps(data, sort_keys=True, default=str), stamp),
+            self._complete(db, job, writes, state, now.isoformat())
+
+    @staticmethod
+    def _complete(
+        db: sqlite3.Connection,
+        job: str,
+        writes: Iterable[CellWrite],
+        state: tuple[str, Mapping[str, Any]] | None,
+        stamp: str,
+    ) -> None:
+        db.executemany(
+            "INSERT INTO pending_writes (job, spreadsheet, tab, row_key, fingerprint,"
+            " column_name, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    job,
+                    w.spreadsheet,
+                    w.row.tab,
+                    w.row.key,
+                    json.dumps(w.row.fingerprint),
+                    w.column,
+                    json.dumps(w.value),
+                    stamp,
                 )
+                for w in writes
+            ],
+        )
+        if state is not None:
+            entity, data = state
+            db.execute(
+                "INSERT INTO entity_state (job, entity, data, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (job, entity) DO UPDATE SET data = excluded.data,"
+                " updated_at = excluded.updated_at",
+                (job, entity, json.dumps(data, sort_keys=True, default=str), stamp),
+            )
 
     def pending(self, job: str) -> list[PendingWrite]:
         """Write-backs of `job` not yet confirmed in the sheet, oldest first."""
@@ -546,18 +655,24 @@ class Ledger:
             " FROM pending_writes WHERE job = ? ORDER BY id",
             (job,),
         )
-        return [
-            PendingWrite(
-                ident,
-                CellWrite(
-                    spreadsheet,
-                    RowRef(tab, key, tuple(tuple(pair) for pair in json.loads(fingerprint))),
-                    column,
-                    json.loads(value),
-                ),
+        # A row's writes (three or four per digest) share one RowRef, and names repeat:
+        # 168,000 pending writes of 75,000 staff then take a third less memory.
+        refs: dict[tuple[str, str, str], RowRef] = {}
+        names: dict[str, str] = {}
+        pending = []
+        for ident, spreadsheet, tab, key, fingerprint, column, value in rows:
+            ref = refs.get((tab, key, fingerprint))
+            if ref is None:
+                pairs = tuple(tuple(pair) for pair in json.loads(fingerprint))
+                ref = refs[(tab, key, fingerprint)] = RowRef(names.setdefault(tab, tab), key, pairs)
+            write = CellWrite(
+                names.setdefault(spreadsheet, spreadsheet),
+                ref,
+                names.setdefault(column, column),
+                json.loads(value),
             )
-            for ident, spreadsheet, tab, key, fingerprint, column, value in rows
-        ]
+            pending.append(PendingWrite(ident, write))
+        return pending
 
     def written(self, ids: Iterable[int]) -> None:
         """Forget write-backs that reached the sheet."""

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
-import socket
 from pathlib import Path
 from types import TracebackType
 
@@ -44,6 +43,8 @@ class RunLock:
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with contextlib.suppress(OSError):  # the holder's name is a courtesy; flock counts
             os.ftruncate(fd, 0)
+            import socket  # only when the lock is taken (not for `--help`)
+
             os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}".encode(), 0)
         self._fd = fd
         return self

@@ -183,22 +183,19 @@ class Runner:
         """Carry out every action of the plan; returns what rows say about sends that did
         not all go. A mailer that cannot send at all stops the sends (the run's error)."""
         writes: list[CellWrite] = []
-        for index, action in enumerate(plan.actions):
-            try:
-                writes.extend(self.delivery.carry_out(job, action, summary.count))
-            except MailUnreachable as err:
-                # Nothing more can go: the rows due say so, not a status from before.
-                left = [a for a in plan.actions[index:] if a.messages]
-                summary.waiting = sum(1 for a in left for m in a.messages if not self._went(m.key))
-                for waiting in left:
-                    writes.extend(waiting.wording.unreachable(waiting))
-                summary.error = str(err)
-                log.error("%s: not sent, could not reach the mail server: %s", job, err)
-                break
-            except MailError as err:
-                summary.error = f"mail: {err}"
-                log.error("%s: stopped sending: %s", job, err)
-                break
+        try:
+            self.delivery.carry_out_all(job, plan.actions, summary.count, writes)
+        except MailUnreachable as err:
+            # Nothing more can go: the rows due say so, not a status from before.
+            left = [a for a in plan.actions if any(not self._went(m.key) for m in a.messages)]
+            summary.waiting = sum(1 for a in left for m in a.messages if not self._went(m.key))
+            for waiting in left:
+                writes.extend(waiting.wording.unreachable(waiting))
+            summary.error = str(err)
+            log.error("%s: not sent, could not reach the mail server: %s", job, err)
+        except MailError as err:
+            summary.error = f"mail: {err}"
+            log.error("%s: stopped sending: %s", job, err)
         return writes
 
     def _went(self, key: str) -> bool:

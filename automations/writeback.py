@@ -65,15 +65,28 @@ def _index(tables: Tables) -> dict[tuple[str, str, str], list[dict[str, CellValu
     return rows
 
 
-def current_values(tables: Tables) -> dict[CellId, str]:
+class CurrentValues:
+    """Cell values as read (plus earlier pending writes), for dropping no-op writes.
+
+    Looked up per write through the rows' own dicts: a table of every cell of 75,000 rows
+    would hold over a million entries (~150 MB) at the run's peak.
+    """
+
+    def __init__(self, tables: Tables) -> None:
+        self.rows = _index(tables)
+
+    def get(self, cell: CellId, default: object = None) -> object:
+        """The text of `cell` as read, or `default` (unknown cell or duplicate keys)."""
+        sheet, tab, key, column = cell
+        rows = self.rows.get((sheet, tab, key), ())
+        if len(rows) != 1 or column not in rows[0]:
+            return default  # duplicate keys: always write
+        return text(rows[0][column])
+
+
+def current_values(tables: Tables) -> CurrentValues:
     """Cell values as read (plus earlier pending writes), for dropping no-op writes."""
-    values: dict[CellId, str] = {}
-    for (sheet, tab, key), rows in _index(tables).items():
-        if len(rows) != 1:
-            continue  # duplicate keys: always write
-        for column, value in rows[0].items():
-            values[(sheet, tab, key, column)] = text(value)
-    return values
+    return CurrentValues(tables)
 
 
 def apply(tables: Tables, writes: Iterable[CellWrite]) -> None:

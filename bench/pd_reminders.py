@@ -1,10 +1,21 @@
-"""Benchmark: pd-reminders in --dry-run over 75,000 staff rows, through the real CLI.
+"""Benchmark: pd-reminders in --dry-run over 10,000 and 75,000 staff rows.
 
-Generates the PD workbook (Sessions, Staff, Registrations) in a temporary folder, runs
-`jobs.py run pd-reminders --dry-run` in a child process, prints its wall time and peak
-memory, and exits 1 when either is over the bound (20 s, 1 GiB).
+For each size it generates the PD workbook (Sessions, Staff, Registrations) in a temporary
+folder, then measures, each in a fresh process:
 
-    python bench/pd_reminders.py [--rows 75000] [--keep DIR]
+- the tool: `jobs.py run pd-reminders --dry-run` on the workbook (read, plan, render);
+- the same on the Google Sheets backend (the loopback emulator holds the same tabs);
+- the floor: the same rows read with the bare reader (python-calamine), the same number
+  of digests rendered with bare Jinja2 and built with `email.message.EmailMessage`.
+
+It prints CPU, wall time, peak memory and tool / floor per size, and the fitted growth
+exponent (1.0 is linear). Exits 1 when a run fails or takes more than 1 GiB.
+
+    python bench/pd_reminders.py [--sizes 10000,75000] [--backends workbook,google]
+                                 [--keep DIR] [--profile]
+
+`--profile` also runs the largest size's workbook dry run under cProfile and prints the
+top 25 functions by cumulative time.
 """
 
 from __future__ import annotations
@@ -12,8 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import resource
-import subprocess
+import re
 import sys
 import tempfile
 import time
@@ -21,9 +31,10 @@ from pathlib import Path
 
 import openpyxl
 
-ROOT = Path(__file__).resolve().parent.parent
-MAX_SECONDS = 20.0
-MAX_BYTES = 1024**3
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import Figures, cli, exponent, measured, seed_google
+
+MAX_MIB = 1024
 TOPICS = ("Safe Zones", "Immigration Rights", "Enforcement & Confidentiality", "Family Resources")
 SITES = ("Roosevelt HS", "Garfield HS", "Belmont HS", "Lincoln HS", "Hollenbeck MS", "Dena ES")
 CONFIG = """\
@@ -134,46 +145,103 @@ def write_workbook(path: Path, rows: int, today: dt.date) -> None:
     book.save(path)
 
 
+def generate(folder: Path, rows: int, today: dt.date) -> Path:
+    """The bench workbook and its config in `folder`; returns the config's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    write_workbook(folder / "pd.xlsx", rows, today)
+    (folder / "jobs.toml").write_text(config_text(), encoding="utf-8")
+    print(f"generated {rows:,} staff rows in {time.perf_counter() - started:.1f} s")
+    return folder / "jobs.toml"
+
+
+def would_send(figures: Figures) -> int:
+    """The digest count from the run line (pd-reminders: would send N, ...)."""
+    match = re.search(r"pd-reminders: would send (\d+)", figures.output)
+    if match is None:
+        raise SystemExit(f"the run failed (exit {figures.code}):\n{figures.output[-3000:]}")
+    return int(match.group(1))
+
+
+def line(label: str, figures: Figures, floor: Figures | None = None) -> str:
+    """One printed figure: CPU, wall, peak memory, and the ratio to the floor."""
+    ratio = f"; {figures.cpu / floor.cpu:.2f}x the floor's CPU" if floor else ""
+    return (
+        f"  {label:<22} CPU {figures.cpu:6.2f} s, wall {figures.wall:6.2f} s, "
+        f"peak {figures.peak_mib:5.0f} MiB{ratio}"
+    )
+
+
+def profile(folder: Path, arguments: list[str]) -> None:
+    """Run jobs.py ARGUMENTS under cProfile; print the top 25 by cumulative time."""
+    import pstats
+    import subprocess
+
+    out = folder / "dry-run.prof"
+    jobs = str(Path(__file__).resolve().parent.parent / "jobs.py")
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), jobs, *arguments]
+    subprocess.run(command, capture_output=True, check=False)
+    print("cProfile, top 25 by cumulative time:")
+    pstats.Stats(str(out), stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+
+
 def main() -> int:
-    """Generate, run, measure, compare with the bound."""
+    """Generate, run, measure, print; exit 1 on a failed run or over 1 GiB."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=75_000)
-    parser.add_argument("--keep", type=Path, help="build the workbook here and keep it")
+    parser.add_argument("--sizes", default="10000,75000")
+    parser.add_argument("--backends", default="workbook,google")
+    parser.add_argument("--rows", type=int, help="one size only (same as --sizes N)")
+    parser.add_argument("--keep", type=Path, help="build the workbooks under here and keep them")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest dry run")
     args = parser.parse_args()
+    sizes = [args.rows] if args.rows else [int(s) for s in args.sizes.split(",")]
+    backends = args.backends.split(",")
+    today = dt.date.today()
+    cpu: dict[str, list[float]] = {}
+    failed = False
     with tempfile.TemporaryDirectory() as temp:
-        folder = args.keep or Path(temp)
-        folder.mkdir(parents=True, exist_ok=True)
-        today = dt.date.today()
-        started = time.perf_counter()
-        write_workbook(folder / "pd.xlsx", args.rows, today)
-        (folder / "jobs.toml").write_text(config_text(), encoding="utf-8")
-        print(f"generated {args.rows:,} staff rows in {time.perf_counter() - started:.1f} s")
-        command = [
-            sys.executable,
-            str(ROOT / "jobs.py"),
-            "--config",
-            str(folder / "jobs.toml"),
-            "run",
-            "pd-reminders",
-            "--dry-run",
-            "--today",
-            today.isoformat(),
-        ]
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
-    summary = [line for line in done.stdout.splitlines() if line.startswith("pd-reminders:")]
-    print(summary[-1] if summary else done.stdout[-2000:] + done.stderr[-2000:])
-    print(f"wall time {wall:.1f} s (bound {MAX_SECONDS:.0f} s)")
-    print(f"peak memory {peak / 1024**2:.0f} MiB (bound {MAX_BYTES / 1024**2:.0f} MiB)")
-    if done.returncode not in (0, 1) or not summary:
-        print(f"the run failed (exit {done.returncode})", file=sys.stderr)
-        return 1
-    if wall > MAX_SECONDS or peak > MAX_BYTES:
-        print("over the bound", file=sys.stderr)
-        return 1
-    return 0
+        for size in sizes:
+            folder = (args.keep or Path(temp)) / f"pd-{size}"
+            config = generate(folder, size, today)
+            workbook = folder / "pd.xlsx"
+            common = ["run", "pd-reminders", "--dry-run", "--today", today.isoformat()]
+            results: dict[str, Figures] = {}
+            if "workbook" in backends:
+                results["workbook"] = cli(["--config", str(config), *common])
+                print(next(x for x in results["workbook"].output.splitlines() if "would" in x))
+            if "google" in backends:
+                (folder / "google").mkdir(exist_ok=True)
+                emulator, google = seed_google(workbook, folder / "google", config_text())
+                try:
+                    results["google"] = measured(
+                        [
+                            *("--child", "google", "--config", str(google), "--dry-run"),
+                            *("--today", today.isoformat()),
+                        ]
+                    )
+                finally:
+                    emulator.stop()  # type: ignore[attr-defined]
+            messages = would_send(next(iter(results.values())))
+            floor = measured(
+                [
+                    *("--child", "floor", "--workbook", str(workbook)),
+                    *("--messages", str(messages), "--no-build"),
+                ]
+            )
+            print(f"{size:,} staff rows, {messages:,} digests rendered")
+            print(line("floor", floor))
+            cpu.setdefault("floor", []).append(floor.cpu)
+            for name, figures in results.items():
+                print(line(f"tool ({name})", figures, floor))
+                cpu.setdefault(name, []).append(figures.cpu)
+                failed = failed or figures.code not in (0, 1) or figures.peak_mib > MAX_MIB
+            if args.profile and size == max(sizes):
+                profile(folder, ["--config", str(config), *common])
+    if len(sizes) > 1:
+        print(f"growth from {sizes[0]:,} to {sizes[-1]:,} rows (CPU = a * rows^b; 1.0 is linear):")
+        for name, seconds in cpu.items():
+            print(f"  {name:<10} b = {exponent(sizes, seconds):.2f}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

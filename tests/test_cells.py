@@ -121,6 +121,25 @@ def test_emails_are_validated_with_a_message_for_the_sheet():
             parse_email(bad)
 
 
+_LABEL = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=70)
+
+
+@given(st.lists(_LABEL, min_size=1, max_size=4), st.sampled_from(["org", "com", "net", "edu"]))
+def test_addresses_read_without_email_validator_read_as_it_would_read_them(labels, tld):
+    from email_validator import EmailNotValidError, validate_email
+
+    domain = ".".join([*labels, tld])
+    try:
+        expected = validate_email(f"x@{domain}", check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    try:
+        found = parse_email(f"x@{domain}")
+    except CellValueError:
+        found = None
+    assert found == expected
+
+
 def test_only_http_links_are_accepted():
     assert parse_link("https://example.org/j/1") == "https://example.org/j/1"
     for bad in ("javascript:alert(1)", "data:text/html,x", "example.org", "ftp://x.org"):

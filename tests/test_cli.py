@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -236,3 +239,41 @@ def test_a_mistyped_workbook_path_is_an_error_never_a_new_demo(tmp_path, capsys)
     assert f"there is no workbook at {tmp_path / 'data' / 'comittee.xlsx'}" in out + err
     assert not (tmp_path / "data").exists()
     assert not list((tmp_path / "var" / "outbox").glob("committee-invites*"))
+
+
+# Libraries a command that only prints help or lists jobs has no use for.
+SHEET_MAIL_CALENDAR_TEMPLATE_LIBRARIES = (
+    "openpyxl",
+    "python_calamine",
+    "icalendar",
+    "jinja2",
+    "email_validator",
+    "gspread",
+    "O365",
+)
+
+
+def imported_by(*args: str) -> set[str]:
+    """The top-level packages `jobs.py ARGS` imports, in a fresh interpreter."""
+    code = (
+        "import contextlib, sys\n"
+        "from automations.cli import main\n"
+        "with contextlib.suppress(SystemExit):\n"
+        f"    main({list(args)!r})\n"
+        "print(sorted({name.partition('.')[0] for name in sys.modules}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
+    )
+    return set(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
+
+
+def test_help_and_list_import_no_sheet_mail_calendar_or_template_library(demo):
+    help_imports = imported_by("--help")
+    list_imports = imported_by("--config", str(demo.config), "list")
+    for name in SHEET_MAIL_CALENDAR_TEMPLATE_LIBRARIES:
+        assert name not in help_imports, f"--help imported {name}"
+        assert name not in list_imports, f"list imported {name}"
+    # Help needs no job module; `list` validates every job's options, and the jobs read
+    # languages through automations.languages, which still imports Babel at the top.
+    assert "babel" not in help_imports

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from automations.jobs import committee_invites
-from automations.ledger import Ledger
+from automations.ledger import QUEUED, Ledger
 from automations.lock import RunLock
 from tests.fixtures.faults import ROOT, jobs_args, run_jobs
 from tests.fixtures.workbooks import TODAY, records
@@ -135,3 +135,45 @@ def test_two_concurrent_runs_one_exits_75_and_nothing_is_duplicated(demo):
     ids = message_ids(demo.outbox, job="*")
     assert len(ids) == len(set(ids)) == len(demo.emls())
     assert len(message_ids(demo.outbox)) == 8
+
+
+def test_outbox_sends_record_a_batch_of_intents_in_one_synced_commit(demo):
+    runner = demo.runner()
+    calls: list[tuple[str, int]] = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def intent(self, *args):
+            calls.append(("intent", 1))
+            return self.inner.intent(*args)
+
+        def intents(self, intents, now):
+            calls.append(("intents", len(intents)))
+            return self.inner.intents(intents, now)
+
+    runner.delivery.ledger = Counting(runner.delivery.ledger)
+    result = runner.run(committee_invites.JOB)
+    assert result.sent == 8
+    assert calls == [("intents", 8)]
+    assert demo.runner().run(committee_invites.JOB).sent == 0
+
+
+def test_a_run_killed_mid_batch_leaves_the_unsent_intents_queued(demo):
+    crashed = run_jobs(
+        demo.config, "run", "committee-invites", "--today", str(TODAY), fault="after-send:3"
+    )
+    assert crashed.returncode == -9
+    ledger = Ledger(demo.folder / "state" / "ledger.sqlite3")
+    records = ledger._db.execute("SELECT state, detail FROM sends ORDER BY created_at").fetchall()
+    states = sorted((state, detail == QUEUED) for state, detail in records)
+    # Two settled, the third handed to the mailer (outcome unknown), five never handed.
+    assert states == [("intent", False)] + [("intent", True)] * 5 + [("sent", False)] * 2
+    finished = run_jobs(demo.config, "run", "committee-invites", "--today", str(TODAY))
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    ids = message_ids(demo.outbox)
+    assert len(ids) == 8 and len(set(ids)) == 8

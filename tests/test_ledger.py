@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 
 import pytest
 
 from automations.backups import latest_backup
-from automations.ledger import MIGRATIONS, Ledger, LedgerError, RunRecord
+from automations.ledger import (
+    MIGRATIONS,
+    Completion,
+    Intent,
+    Ledger,
+    LedgerError,
+    Outcome,
+    RunRecord,
+)
 from automations.sheets.contract import CellWrite, RowRef
 
 NOW = dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC)
@@ -134,3 +145,93 @@ def test_damaged_ledger_error_says_so_and_how_to_restore_the_latest_backup(tmp_p
         f"rm -f {path}-wal {path}-shm && cp {latest} {path}`, then run the jobs again"
     )
     assert "\n" not in message
+
+
+# -- batches: one sync for a batch's intents, none for settling it -------------------------
+
+
+def test_a_batch_is_recorded_intents_first_then_outcomes_and_write_backs_together(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    ref = RowRef("Staff", "E1")
+    ledger.intents([Intent("pd/1", "pd", "<1@x>", 1), Intent("pd/2", "pd", "<2@x>", 2)], NOW)
+    assert {ledger.record(k).state for k in ("pd/1", "pd/2")} == {"intent"}
+    ledger.settle(
+        [
+            Outcome("pd/1", "sent", provider_id="pd-1.eml"),
+            Outcome("pd/2", "sent", refused={"b@example.org": "550 no such user"}),
+        ],
+        [Completion("pd", (CellWrite("pd", ref, "Status", "Reminder sent"),), ("E1", {"n": 1}))],
+        NOW,
+    )
+    history = ledger.history("pd")
+    assert history.was_sent("pd/1") and history.was_sent("pd/2")
+    assert ledger.refusals("pd/2") == {"b@example.org": "550 no such user"}
+    assert [p.write.value for p in ledger.pending("pd")] == ["Reminder sent"]
+    assert history.state("E1") == {"n": 1}
+    # Back to syncing every commit for one-at-a-time callers.
+    assert ledger._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_batch_of_intents_is_all_or_nothing(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError):
+        ledger.intents([Intent("pd/1", "pd", "<1@x>", 1), Intent("pd/2", "pd", None, 1)], NOW)
+    assert ledger.record("pd/1") is None
+
+
+def test_a_settled_batch_survives_the_program_being_killed(tmp_path):
+    path = tmp_path / "l.sqlite3"
+    script = (
+        "import datetime as dt, os, sys\n"
+        "from pathlib import Path\n"
+        "from automations.ledger import Ledger, Intent, Outcome\n"
+        "now = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)\n"
+        "ledger = Ledger(Path(sys.argv[1]))\n"
+        "ledger.intents([Intent('pd/1', 'pd', '<1@x>', 1)], now)\n"
+        "ledger.settle([Outcome('pd/1', 'sent')], [], now)\n"
+        "os._exit(9)\n"  # no close, no checkpoint: killed right after settling
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], check=False)
+    assert done.returncode == 9
+    assert Ledger(path).record("pd/1").state == "sent"
+
+
+def _syncs(tmp_path, mode: str) -> int:
+    """fsync + fdatasync calls of a process writing 50 messages' records in `mode`."""
+    script = (
+        "import datetime as dt, sys\n"
+        "from pathlib import Path\n"
+        "from automations.ledger import Completion, Intent, Ledger, Outcome\n"
+        "from automations.sheets.contract import CellWrite, RowRef\n"
+        "mode, now = sys.argv[2], dt.datetime(2026, 11, 30, tzinfo=dt.UTC)\n"
+        "ledger = Ledger(Path(sys.argv[1]))\n"
+        "done = [Completion('pd', (CellWrite('pd', RowRef('T', str(i)), 'S', 'ok'),))\n"
+        "        for i in range(50)]\n"
+        "if mode == 'batch':\n"
+        "    ledger.intents([Intent(f'k{i}', 'pd', '<x>', 1) for i in range(50)], now)\n"
+        "    ledger.settle([Outcome(f'k{i}', 'sent') for i in range(50)], done, now)\n"
+        "if mode == 'single':\n"
+        "    for i in range(50):\n"
+        "        ledger.intent(f'k{i}', 'pd', '<x>', 1, now)\n"
+        "        ledger.outcome(f'k{i}', 'sent', now)\n"
+        "        ledger.complete('pd', done[i].writes, None, now)\n"
+        "ledger.close()\n"
+    )
+    folder = tmp_path / mode
+    folder.mkdir()
+    summary = tmp_path / f"{mode}.strace"
+    strace = ["strace", "-f", "-c", "-o", str(summary), "-e", "trace=fsync,fdatasync"]
+    subprocess.run(
+        [*strace, sys.executable, "-c", script, str(folder / "l.sqlite3"), mode], check=True
+    )
+    lines = summary.read_text().splitlines()
+    return sum(
+        int(line.split()[3]) for line in lines if line.split()[-1:] in (["fsync"], ["fdatasync"])
+    )
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="counting syncs needs strace")
+def test_a_batch_is_one_sync_for_its_intents_and_none_for_settling_it(tmp_path):
+    opening = _syncs(tmp_path, "open-only")
+    assert _syncs(tmp_path, "batch") - opening <= 2
+    assert _syncs(tmp_path, "single") - opening >= 3 * 50

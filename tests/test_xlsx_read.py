@@ -47,6 +47,36 @@ def test_demo_and_bad_input_workbooks_read_as_openpyxl_reads_them(tmp_path):
     assert sum(assert_same_as_openpyxl(book) for book in books) > 500
 
 
+def test_calamine_and_the_xml_stream_read_every_tab_alike(tmp_path):
+    from automations.sheets.xlsx_read import _calamine_grid, _streamed_grid
+
+    init_demo(tmp_path / "demo", TODAY)
+    save_grids(tmp_path / "demo", corpus_workbooks(TODAY)[0])
+    formulas = excel_workbook(
+        tmp_path / "demo" / "formulas.xlsx",
+        {"T": [["A", "B"], [Formula("1+1", 2), Formula('LOWER("X")')], [True, 2.5]]},
+    )
+    assert formulas.exists()
+    kinds = [
+        ["text", "ünïcödé ✓ 日本", "two\nlines", "  spaced  ", "=1+1 as text", "00123"],
+        [1, -2, 3.25, 1e-7, 12345678901, 0],
+        [True, False, None, "", "x", None],
+        [dt.date(2026, 3, 4), dt.datetime(2026, 3, 4, 18, 30), dt.time(18, 30), "3/4/2026"],
+    ]
+    write_workbook(tmp_path / "demo" / "kinds.xlsx", {"Kinds": kinds})
+    tabs = 0
+    for path in sorted((tmp_path / "demo").glob("*.xlsx")):
+        package = Package(path.read_bytes())
+        for title in package.titles():
+            whole = _calamine_grid(package, title)
+            assert whole is not None
+            assert whole == _streamed_grid(package, title), (path.name, title)
+            some = _calamine_grid(package, title, [0, 1], 2)
+            assert some == _streamed_grid(package, title, columns=[0, 1], full_rows=2)
+            tabs += 1
+    assert tabs >= 9
+
+
 def test_every_kind_of_value_reads_as_openpyxl_reads_it(tmp_path):
     rows = [
         ["text", "ünïcödé ✓ 日本", "two\nlines", "  spaced  ", "a & b <c>", "=1+1 as text"],

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import Generic, TypeVar
 from urllib.parse import quote, unquote
 
@@ -21,10 +21,15 @@ from automations.wording import refused_status
 
 T = TypeVar("T")
 
+# Characters quote() leaves as they are (with safe="@.:-_"): most parts are only these,
+# and quote() costs ~30 µs a part (56,052 digests make 336,000 parts).
+_PLAIN = re.compile(r"[A-Za-z0-9_.~@:-]*").fullmatch
+
 
 def message_key(*parts: object) -> str:
     """A stable message key from its parts (job, entity, occasion, recipient)."""
-    return "/".join(quote(str(part), safe="@.:-_") for part in parts)
+    texts = [str(part) for part in parts]
+    return "/".join(t if _PLAIN(t) else quote(t, safe="@.:-_") for t in texts)
 
 
 def key_part(key: str, index: int) -> str:
@@ -228,6 +233,8 @@ def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 def address_of(value: str) -> str:
     """The bare address of 'Name <a@b.org>' (or of a bare address)."""
+    from email.utils import parseaddr  # email.utils imports socket: not for `--help`
+
     return parseaddr(value)[1] or value.strip()
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from automations.mail.compose import Outgoing
-from automations.plan import AttendeeResponse, InviteSpec
+if TYPE_CHECKING:
+    from automations.mail.compose import Outgoing
+    from automations.plan import AttendeeResponse, InviteSpec
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class CalendarMailer(Protocol):
 
 def calendar_of(mailer: object) -> CalendarMailer | None:
     """The mailer as a CalendarMailer when it keeps calendar events, else None."""
-    if isinstance(mailer, CalendarMailer) and mailer.calendar_events:
+    # The attribute first: a runtime Protocol check costs ~0.1 ms, twice per message.
+    if getattr(mailer, "calendar_events", False) and isinstance(mailer, CalendarMailer):
         return mailer
     return None
 

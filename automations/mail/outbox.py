@@ -16,6 +16,10 @@ from automations.mail.compose import Outgoing, key_digest
 class OutboxMailer:
     """Writes messages atomically (temp file then rename) as <job>-<key digest>.eml."""
 
+    # Sending a key again replaces its file: a resend never duplicates, so the delivery
+    # may record intents in batches (Delivery.batches).
+    replaces_resends = True
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.written = 0
@@ -30,7 +34,7 @@ class OutboxMailer:
         handle, temp = tempfile.mkstemp(dir=self.folder, suffix=".eml.tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                stream.write(message.mime.as_bytes())
+                stream.write(message.data)
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temp, target)

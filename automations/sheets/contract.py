@@ -395,12 +395,19 @@ def build_table(
         if at == position and not spec.owns(column)
     }
     # Only the spec's columns (and an open tab's other columns) are kept: anything else,
-    # sensitive columns included, is never read past the header.
+    # sensitive columns included, is never read past the header. What is per tab is
+    # worked out once, not per row.
+    staff_columns = [c for c in read if not spec.owns(c)]
+    items = list(read.items())
+    width = max(read.values(), default=-1) + 1
+    search_control = CONTROL_CHARACTERS.search
     for offset, raw in enumerate(grid[header_index + 1 :], start=header_index + 2):
-        values = {
-            column: raw[position] if position < len(raw) else None
-            for column, position in read.items()
-        }
+        if len(raw) >= width:
+            values = {column: raw[position] for column, position in items}
+        else:
+            values = {
+                column: raw[position] if position < len(raw) else None for column, position in items
+            }
         if unknown:
             waiting = tuple(
                 column for column, position in read.items() if (offset - 1, position) in unknown
@@ -410,10 +417,10 @@ def build_table(
                 continue
         for column, value in values.items():
             # Control characters (pasted from other systems) never reach mail or statuses.
-            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            if isinstance(value, str) and search_control(value):
                 values[column] = CONTROL_CHARACTERS.sub("", value)
                 cleaned.append((offset, column))
-        staff = [v for name, v in values.items() if not spec.owns(name) and text(v)]
+        staff = [values[name] for name in staff_columns if text(values[name])]
         if staff and spec.key is not None and not spec.open_columns and is_footer(staff):
             footers.append(Row(offset, values))
         elif staff:
@@ -453,7 +460,10 @@ def _is_figure(value: CellValue) -> bool:
 
 def key_text(value: CellValue) -> str:
     """Compare keys the way staff would: trimmed, case-insensitive, controls ignored."""
-    return CONTROL_CHARACTERS.sub("", text(value)).casefold()
+    found = text(value)
+    if found.isprintable():  # no control character to remove (the common case)
+        return found.casefold()
+    return CONTROL_CHARACTERS.sub("", found).casefold()
 
 
 @dataclass
@@ -479,18 +489,26 @@ def place_writes(
     """
     header_index, positions = locate_header(grid, spec, names)
     placement = CellPlacement()
+    # Membership is tested against a set: a list made placing 75,000 writes whose rows are
+    # gone (a renamed key header, rows deleted meanwhile) take hours.
+    dropped: set[CellWrite] = set()
+
+    def drop(write: CellWrite) -> None:
+        placement.dropped.append(write)
+        dropped.add(write)
+
     header = grid[header_index] if grid else []
     next_free = max((i + 1 for i, cell in enumerate(header) if text(cell)), default=0)
     for write in writes:
         if write.column not in positions:
             if not spec.owns(write.column):
-                placement.dropped.append(write)
+                drop(write)
                 continue
             positions[write.column] = next_free
             placement.new_headers[next_free] = names.header(spec.name, write.column)
             next_free += 1
     if spec.key is None or spec.key not in positions:
-        placement.dropped.extend(w for w in writes if w not in placement.dropped)
+        placement.dropped.extend(w for w in writes if w not in dropped)
         return placement
     key_position = positions[spec.key]
     by_key: dict[str, list[int]] = {}
@@ -502,19 +520,25 @@ def place_writes(
             by_key.setdefault(key_text(cell), []).append(index)
         else:
             blank_key_rows.append(index)
+    # Rows with a blank key by the text of their fingerprint columns, built once per set
+    # of columns (not once per write).
+    by_fingerprint: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] = {}
 
     def fingerprint_rows(fingerprint: tuple[tuple[str, str], ...]) -> list[int]:
-        def matches(index: int) -> bool:
-            row = grid[index]
-            for column, expected in fingerprint:
-                position = positions.get(column)
-                cell = row[position] if position is not None and position < len(row) else None
-                if text(cell) != expected:
-                    return False
-            return True
+        columns = tuple(column for column, _ in fingerprint)
+        index = by_fingerprint.get(columns)
+        if index is None:
+            index = by_fingerprint[columns] = {}
+            places = [positions.get(column) for column in columns]
+            for number in blank_key_rows:
+                row = grid[number]
+                found = tuple(
+                    text(row[at] if at is not None and at < len(row) else None) for at in places
+                )
+                index.setdefault(found, []).append(number)
+        return index.get(tuple(expected for _, expected in fingerprint), [])
 
-        return [i for i in blank_key_rows if matches(i)]
-
+    keys: dict[str, str] = {}  # a row's writes share its key: fold it once
     # Rows added for writes whose key no row has (RowRef.new), after the last used row.
     added: dict[str, int] = {}
     last = max(
@@ -522,20 +546,23 @@ def place_writes(
         default=header_index,
     )
     for write in writes:
-        if write in placement.dropped:
+        if dropped and write in dropped:
             continue
-        targets = by_key.get(key_text(write.row.key), [])
+        key = keys.get(write.row.key)
+        if key is None:
+            key = keys[write.row.key] = key_text(write.row.key)
+        targets = by_key.get(key, [])
         if not targets and write.row.fingerprint:
             targets = fingerprint_rows(write.row.fingerprint)
             if len(targets) > 1:
                 targets = []  # ambiguous: never guess which row
-        if not targets and write.row.new and key_text(write.row.key):
-            index = added.get(key_text(write.row.key))
+        if not targets and write.row.new and key:
+            index = added.get(key)
             if index is None:
-                index = added[key_text(write.row.key)] = last + 1 + len(added)
+                index = added[key] = last + 1 + len(added)
             targets = [index]
         if not targets:
-            placement.dropped.append(write)
+            drop(write)
             continue
         for index in targets:
             placement.cells[(index, positions[write.column])] = write.value

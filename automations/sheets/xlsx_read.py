@@ -1,14 +1,17 @@
 """Read an .xlsx package straight from its XML: tab names, parts, and one tab's cell values.
 
 The workbook backend reads and writes through this module instead of loading the whole
-workbook into openpyxl: a sheet part is streamed row by row (75,000 rows in a few
-seconds), and a formula cell is told apart from a plain one, so a formula whose result
-was never calculated (no cached value) is reported instead of being read as blank.
-Values come out the way openpyxl's read-only, cached-values mode gives them.
+workbook into openpyxl. A whole tab's values are read with python-calamine (Rust; 75,000
+rows in about a second), turned into the values openpyxl's read-only, cached-values mode
+gives; a formula cell is told apart from a plain one by a scan of the sheet XML, so a
+formula whose result was never calculated (no cached value) is reported instead of being
+read as blank. Reading a few columns (to place write-backs) streams the sheet part row
+by row instead, as does everything when python-calamine is not installed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import posixpath
@@ -17,13 +20,12 @@ import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import IO
-
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-from openpyxl.utils.datetime import from_ISO8601 as from_iso8601
+from typing import IO, Any
 
 from automations.cells import CellValue
+
+# openpyxl (~0.1 s to import) is used only for date formats and serial dates when a tab is
+# streamed; a whole-tab read with python-calamine needs neither.
 
 CHUNK = 1 << 20
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -143,6 +145,7 @@ class Package:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.calamine: Any = None  # a python_calamine.CalamineWorkbook once a tab is read
         if not data:
             raise NotAWorkbook("the file is empty (0 bytes)")
         if data.startswith(OLE2_MAGIC):
@@ -243,6 +246,8 @@ class Package:
     @cached_property
     def date_styles(self) -> tuple[frozenset[int], frozenset[int]]:
         """Indexes of cell formats that show dates, and of those that show durations."""
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
         part = self._related(_REL_TYPE_STYLES)
         data = self.read_part(part) if part else None
         if not data:
@@ -269,6 +274,8 @@ class Package:
     @cached_property
     def epoch(self) -> object:
         """The workbook's date system (1900, or 1904 for old Mac workbooks)."""
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
         tag = re.search(rb"<(?:\w+:)?workbookPr\b[^>]*>", self.workbook_xml)
         date1904 = attributes(tag.group(0)).get("date1904", "") if tag else ""
         return CALENDAR_MAC_1904 if date1904 in {"1", "true"} else CALENDAR_WINDOWS_1900
@@ -509,9 +516,23 @@ def read_grid(
     With `columns` (0-based), rows after the first `full_rows` hold only those columns;
     `max_rows` stops reading after that many rows.
     """
+    if max_rows is None:  # python-calamine reads the whole tab faster than picking cells
+        whole = _calamine_grid(package, title, columns, full_rows)
+        if whole is not None:
+            return whole
+    return _streamed_grid(package, title, columns=columns, full_rows=full_rows, max_rows=max_rows)
+
+
+def _streamed_grid(
+    package: Package,
+    title: str,
+    *,
+    columns: Collection[int] | None = None,
+    full_rows: int = 0,
+    max_rows: int | None = None,
+) -> Grid:
+    """read_grid by streaming the sheet XML (no python-calamine, or only some cells)."""
     shared = package.shared_strings
-    dates, durations = package.date_styles
-    epoch = package.epoch
     values: list[list[CellValue]] = []
     uncalculated: set[tuple[int, int]] = set()
     wanted = None if columns is None else {c + 1 for c in columns}
@@ -556,7 +577,7 @@ def read_grid(
                     if not raw and kind not in (b"str", b"s") and xml.formula.search(body):
                         uncalculated.add((row.number - 1, column - 1))
                     elif raw:
-                        value = _convert(raw, kind, style, shared, dates, durations, epoch)
+                        value = _convert(raw, kind, style, shared, package)
                 if value is not None:
                     if len(cells) < column:
                         cells.extend([None] * (column - len(cells)))
@@ -569,16 +590,19 @@ def _convert(
     kind: bytes,
     style: bytes | None,
     shared: list[str],
-    dates: frozenset[int],
-    durations: frozenset[int],
-    epoch: object,
+    package: Package,
 ) -> CellValue:
     if kind == b"n":
         number = _number(raw)
         index = int(style) if style else 0
+        # Styles (and openpyxl, which reads date formats) only once a number is met: header
+        # rows are text.
+        dates, durations = package.date_styles
         if index in dates:
+            from openpyxl.utils.datetime import from_excel
+
             try:
-                return from_excel(number, epoch, timedelta=index in durations)
+                return from_excel(number, package.epoch, timedelta=index in durations)
             except (OverflowError, ValueError):
                 return "#VALUE!"
         return number
@@ -590,7 +614,93 @@ def _convert(
     if kind == b"b":
         return raw.strip() not in {"0", "false", ""}
     if kind == b"d":
-        return from_iso8601(raw)
+        from openpyxl.utils.datetime import from_ISO8601
+
+        return from_ISO8601(raw)
     if kind == b"str":
         return unescape_text(raw)
     return unescape(raw)  # e: an error value such as #N/A
+
+
+# -- reading a whole tab with python-calamine ------------------------------------------------
+
+
+def _calamine_grid(
+    package: Package, title: str, columns: Collection[int] | None = None, full_rows: int = 0
+) -> Grid | None:
+    """A tab read by python-calamine, as `_streamed_grid` reads it; None without it."""
+    try:
+        from python_calamine import CalamineError, CalamineWorkbook
+    except ImportError:
+        return None
+    uncalculated = _uncalculated(package, title)
+    try:
+        book = package.calamine
+        if book is None:
+            book = package.calamine = CalamineWorkbook.from_filelike(io.BytesIO(package.data))
+        rows = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError) as err:
+        raise NotAWorkbook("the file is damaged or incomplete") from err
+    values: list[list[CellValue]] = []
+    wanted = sorted(columns) if columns is not None else None
+    for number, raw in enumerate(rows):
+        if wanted is not None and number >= full_rows:
+            # Only what was asked for is kept: the rest of a big tab is let go at once.
+            row: list[CellValue] = [None] * (wanted[-1] + 1 if wanted else 0)
+            for column in wanted:
+                if column < len(raw):
+                    row[column] = _from_calamine(raw[column])
+        else:
+            row = [_from_calamine(value) for value in raw]
+        while row and row[-1] is None:
+            row.pop()
+        values.append(row)
+    while values and not values[-1]:
+        values.pop()
+    for row_index, column_index in uncalculated:
+        if row_index < len(values) and column_index < len(values[row_index]):
+            values[row_index][column_index] = None
+    if wanted is not None:
+        keep = set(wanted)
+        uncalculated = {(r, c) for r, c in uncalculated if r < full_rows or c in keep}
+    return Grid(values, uncalculated)
+
+
+def _from_calamine(value: object) -> CellValue:
+    """A calamine value as openpyxl gives it: whole numbers as int, dates as datetimes,
+    blanks as None."""
+    kind = type(value)
+    if kind is str:
+        return value or None  # type: ignore[return-value]
+    if kind is float:
+        number: float = value  # type: ignore[assignment]
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    if kind is dt.date:
+        return dt.datetime.combine(value, dt.time())  # type: ignore[arg-type]
+    return value  # type: ignore[return-value]
+
+
+def _uncalculated(package: Package, title: str) -> set[tuple[int, int]]:
+    """(row, column) of each formula cell saved without a result (0-based)."""
+    data = package.read_part(package.sheet(title).part) or b""
+    prefix = _xml_prefix(data, b"worksheet")
+    formula = b"<" + prefix + b"f"
+    found: set[tuple[int, int]] = set()
+    if formula not in data:  # most tabs hold no formula at all: no scan
+        return found
+    stream = stream_sheet(io.BytesIO(data))
+    xml = stream.xml
+    for row in stream.rows:
+        if not row.body or formula not in row.body:
+            continue
+        column = 0
+        for match in xml.cell.finditer(row.body):
+            letters, _, kind = cell_attributes(match.group(1))
+            column = column_number(letters) if letters else column + 1
+            body = match.group(2)
+            if not body or formula not in body or kind in (b"str", b"s", b"inlineStr"):
+                continue
+            value = xml.value.search(body)
+            if not (value and value.group(1)) and xml.formula.search(body):
+                found.add((row.number - 1, column - 1))
+    return found
