@@ -40,6 +40,7 @@ from automations.render import Renderer
 from automations.report import write_report
 from automations.runner import Runner
 from automations.secrets import exposed_secret_files, exposed_state_files
+from automations.sensitive_terms import configured_terms, family_facing, mentions, rendered_texts
 from automations.sheets.contract import Table
 from automations.sheets.workbook import WorkbookSpreadsheet
 from automations.throttle import DAY, Throttle
@@ -503,6 +504,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for state in states.values():
         if state.problem:
             problems.append(f"languages: {state.problem}")
+    terms = configured_terms(settings)
     for job in jobs:
         options = job.options(settings)
         problems.extend(job.config_problems(settings, options))
@@ -513,9 +515,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             for code in states:
                 language = Language(code, english_name(code))
                 try:
-                    every.render(message.template, language, message.context)
+                    rendered = every.render(message.template, language, message.context)
                 except AutomationError as err:
                     problems.append(f"templates: {err}")
+                    continue
+                if family_facing(message):
+                    for term in mentions(rendered_texts(rendered), terms):
+                        warnings.append(
+                            f'templates: {message.template} in {language.name} says "{term}": '
+                            "family mail must never mention immigration status (change the "
+                            "text, or jobs.family-outreach.never_mention)"
+                        )
     for line in warnings:
         print(f"warning: {line}")
     for line in problems:

@@ -216,10 +216,7 @@ def plan(given: JobInput[OutreachOptions]) -> Plan:
             updated = read_updated(row[UPDATED], today)
         except CellValueError as err:
             errors += 1
-            status(
-                f"Error: {UPDATED} {err}; type the day they were updated (e.g. 9/15/2026) or "
-                "clear it. Not asked until then"
-            )
+            status(f"Error: {UPDATED} {err}, or clear it; not asked until then")
             continue
         note = ""
         try:
@@ -238,20 +235,20 @@ def plan(given: JobInput[OutreachOptions]) -> Plan:
             to_ask.append(person)
             writes[address].append(write(SHEET, ref, STATUS, f"Asked {day_words(today)}{note}"))
             continue
-        last = row.text(REMINDED)
-        if address in reminded:
-            status(f"Asked and reminded this school year (last on {last or '?'}): not updated yet")
-            continue
         try:
-            due = parse_date(row[REMINDED]) + dt.timedelta(days=opts.remind_days)
+            last = parse_date(row[REMINDED])
         except CellValueError:
             status(
-                f'Check: asked this school year, but {REMINDED} "{last}" is not a date: no '
-                f"reminder goes until it holds the day they were asked{note}"
+                f'Check: asked this school year, but {REMINDED} "{row.text(REMINDED)}" is not '
+                f"a date: no reminder goes until it holds the day they were asked{note}"
             )
             continue
+        if address in reminded:
+            status(f"Asked and reminded this school year (last {day_words(last)}){note}")
+            continue
+        due = last + dt.timedelta(days=opts.remind_days)
         if today < due:
-            status(f"Asked {last}: reminded on or after {day_words(due)} if not updated{note}")
+            status(f"Asked {day_words(last)}: reminded {day_words(due)} if not updated{note}")
             continue
         to_remind.append(person)
         writes[address].append(write(SHEET, ref, STATUS, f"{done}{note}"))
