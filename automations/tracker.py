@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from automations.cells import CellValueError, parse_yes_no
+from automations.contacts_figures import ContactsFigure, contacts_figure
 from automations.jobs import committee, family, pd
 from automations.jobs.announcements import batch_key, reserved_batches
 from automations.jobs.rows import choose_language, plural
@@ -214,6 +215,8 @@ class Figures:
     sources: tuple[Source, ...]
     skipped_rows: int = 0
     notes: tuple[str, ...] = field(default=())
+    # Emergency contacts (MOU 6.b): automations.contacts_figures (None without the column).
+    contacts: ContactsFigure | None = None
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -504,4 +507,5 @@ def compute(given: JobInput) -> Figures:
         sources=_sources(given),
         skipped_rows=skipped,
         notes=tuple(notes),
+        contacts=contacts_figure(given.table(family.SHEET, family.FAMILIES.name), given.today),
     )

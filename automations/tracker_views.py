@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from automations.cells import CellValue
+from automations.contacts_figures import contacts_context, contacts_rows
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
 from automations.tracker import (
@@ -177,6 +178,7 @@ def tab_rows(
         )
     if not figures.webinars:
         add(("No webinars dated within the agreement yet.",))
+    rows.extend(contacts_rows(figures.contacts))
     return tuple(rows)
 
 
@@ -281,6 +283,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
             {"spreadsheet": s.spreadsheet, "tab": s.tab, "rows": s.rows} for s in figures.sources
         ],
         "notes": list(figures.notes),
+        "contacts": contacts_context(figures.contacts),
         "fingerprint": figures.fingerprint(),
     }
 
