@@ -559,6 +559,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     for state in states.values():
         if state.problem:
             problems.append(f"languages: {state.problem}")
+    from automations.sensitive_terms import (
+        configured_terms,
+        family_facing,
+        mentions,
+        rendered_texts,
+    )
+
+    terms = configured_terms(settings)
     for job in jobs:
         options = job.options(settings)
         problems.extend(job.config_problems(settings, options))
@@ -569,9 +577,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             for code in states:
                 language = Language(code, english_name(code))
                 try:
-                    every.render(message.template, language, message.context)
+                    rendered = every.render(message.template, language, message.context)
                 except AutomationError as err:
                     problems.append(f"templates: {err}")
+                    continue
+                if family_facing(message):
+                    for term in mentions(rendered_texts(rendered), terms):
+                        warnings.append(
+                            f'templates: {message.template} in {language.name} says "{term}": '
+                            "family mail must never mention immigration status (change the "
+                            "text, or jobs.family-outreach.never_mention)"
+                        )
     for line in warnings:
         print(f"warning: {line}")
     for line in problems:

@@ -63,6 +63,12 @@ agenda_lead_days = 7
 reminder_days = 1
 owner = ["family-engagement@example.org"]
 
+[jobs.family-outreach]
+schedule = "weekdays at 08:00"
+ask_month = 7
+remind_days = 14
+portal_link = "https://parents.example.org/portal"
+
 [jobs.mou-tracker]
 schedule = "monthly on day 1 at 07:00"
 owners = ["cochair.district@example.org", "cochair.utla@example.org"]
@@ -422,20 +428,38 @@ def _family(today: dt.date) -> dict[str, Sequence[Sequence[object]]]:
             "Yes",
         ),
     ]
+    # School and the emergency-contact columns (family-outreach, MOU 6.b): updated this
+    # school year, last year (asked again), never, a typo, and a preparedness plan.
+    this_year = _school_year_start(today)
+    updated = (this_year + dt.timedelta(days=20)).strftime("%-m/%-d/%Y")
+    last_year = (this_year - dt.timedelta(days=100)).strftime("%-m/%-d/%Y")
     families: list[tuple[object, ...]] = [
-        ("Email", "Name", "Language", "Opted Out"),
-        ("rosa.garcia@example.org", "Rosa García", "Spanish", ""),
-        ("jose.martinez@example.org", "José Martínez", "Español", "No"),
-        ("carmen.diaz@example.org", "Carmen Díaz", "es", ""),
-        ("kim.family@example.org", "Kim family", "English", ""),
-        ("smith.household@example.org", "Smith household", "", ""),
-        ("minjun.lee@example.org", "Min-jun Lee", "Korean", ""),
-        ("nguyen.family@example.org", "Nguyen family", "Vietnamese", ""),
-        ("not.me@example.org", "Opted-out parent", "English", "Yes"),
-        ("ROSA.GARCIA@example.org", "Rosa García (second row)", "Spanish", ""),
-        ("tia@", "Typo family", "Spanish", ""),
+        (
+            "Email",
+            "Name",
+            "Language",
+            "Opted Out",
+            "School",
+            "Emergency Contacts Updated",
+            "Preparedness Plan",
+        ),
+        ("rosa.garcia@example.org", "Rosa García", "Spanish", "", "Hollenbeck MS", updated, "Yes"),
+        ("jose.martinez@example.org", "José Martínez", "Español", "No", "Hollenbeck MS", "", ""),
+        ("carmen.diaz@example.org", "Carmen Díaz", "es", "", "Belmont HS", last_year, ""),
+        ("kim.family@example.org", "Kim family", "English", "", "Belmont HS", "", "No"),
+        ("smith.household@example.org", "Smith household", "", "", "", "soon", ""),
+        ("minjun.lee@example.org", "Min-jun Lee", "Korean", "", "Belmont HS", "", ""),
+        ("nguyen.family@example.org", "Nguyen family", "Vietnamese", "", "", updated, updated),
+        ("not.me@example.org", "Opted-out parent", "English", "Yes", "Belmont HS", "", ""),
+        ("ROSA.GARCIA@example.org", "Rosa García (second row)", "Spanish", "", "", "", ""),
+        ("tia@", "Typo family", "Spanish", "", "", "", ""),
     ]
     return {"Webinars": webinars, "Families": families, "Translations": _translations()}
+
+
+def _school_year_start(today: dt.date) -> dt.date:
+    """July 1 of the school year `today` falls in."""
+    return dt.date(today.year if today.month >= 7 else today.year - 1, 7, 1)
 
 
 def _translations() -> list[list[str]]:

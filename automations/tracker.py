@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from automations.cells import CellValueError, parse_active, parse_opted_out
+from automations.contacts_figures import ContactsFigure, contacts_figure
 from automations.jobs import committee, family, pd
 from automations.jobs.announcements import batch_key, reserved_batches
 from automations.jobs.rows import Reading, choose_language, plural
@@ -266,6 +267,8 @@ class Figures:
     skipped_rows: int = 0
     notes: tuple[str, ...] = field(default=())
     left_out: tuple[LeftOut, ...] = field(default=())
+    # Emergency contacts (MOU 6.b): automations.contacts_figures (None without the column).
+    contacts: ContactsFigure | None = None
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -626,5 +629,6 @@ def compute_with_statuses(given: JobInput) -> tuple[Figures, list[CellWrite]]:
         skipped_rows=len(left_out),
         notes=tuple(notes),
         left_out=left_out,
+        contacts=contacts_figure(given.table(family.SHEET, family.FAMILIES.name), given.today),
     )
     return figures, writes

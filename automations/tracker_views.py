@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from automations.cells import CellValue
+from automations.contacts_figures import contacts_context, contacts_rows
 from automations.jobs.rows import plural
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
@@ -219,6 +220,7 @@ def tab_rows(
         )
     if not figures.webinars:
         add(("No webinars dated within the agreement yet.",))
+    rows.extend(contacts_rows(figures.contacts))
     return tuple(rows)
 
 
@@ -340,6 +342,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
             for r in figures.left_out
         ],
         "pd_uncounted": pd_figure.uncounted,
+        "contacts": contacts_context(figures.contacts),
         "fingerprint": figures.fingerprint(),
     }
 

@@ -185,7 +185,7 @@ PHONE = 375  # px: a phone held upright
 @pytest.mark.parametrize("code", ["en", *catalogs.shipped()])
 def test_every_message_in_every_language_fits_a_phone(browser, pages, code):
     paths = [p for p in pages["languages"] if p.name.startswith(f"{code}-")]
-    assert len(paths) == 19, f"{code}: {len(paths)} messages"  # 17 templates, 2 twice
+    assert len(paths) == 21, f"{code}: {len(paths)} messages"  # 18 templates, 3 twice
     language = parse_language(code)
     assert language is not None
     for path in paths:
@@ -196,3 +196,39 @@ def test_every_message_in_every_language_fits_a_phone(browser, pages, code):
         assert report.lang == language.tag, path.name
         # Arabic and Farsi read right to left, the others left to right.
         assert report.direction == ("rtl" if code in ("ar", "fa") else "ltr"), path.name
+
+
+@pytest.mark.parametrize("code", ["en", *catalogs.shipped()])
+def test_family_outreach_message_and_reminder_fit_a_phone_in_every_language(browser, pages, code):
+    paths = [
+        p
+        for p in pages["languages"]
+        if p.name.startswith(f"{code}-") and "family_outreach" in p.name
+    ]
+    assert len(paths) == 2, paths  # the first message and the reminder
+    language = parse_language(code)
+    assert language is not None
+    texts = []
+    for path in paths:
+        report = inspect(browser, path, ARTIFACTS / "family-outreach", widths=(PHONE,))
+        assert report.errors == [], f"{path.name}: {report.errors}"
+        assert report.overflow <= 0, f"{path.name} overflows {PHONE} px by {report.overflow} px"
+        assert report.lang == language.tag
+        texts.append(report.text)
+    first, reminder = texts
+    # The reminder says it is one; both carry the how-to and the five-point checklist.
+    assert len(reminder) > len(first)
+    for text in texts:
+        assert text.count("\n") >= 10
+
+
+def test_family_outreach_preview_shows_the_batches_a_run_would_send(browser, pages):
+    previews = [p for p in pages["family-outreach"] if p.name != "index.html"]
+    assert len(previews) == 2  # the demo: one English and one Spanish batch
+    for path in previews:
+        report = inspect(
+            browser, path, ARTIFACTS / "preview" / "family-outreach-phone", widths=(PHONE,)
+        )
+        check(report)
+        assert "https://parents.example.org/portal" not in report.text  # a link, not a URL
+        assert ("Parent Portal" in report.text) or ("Portal para Padres" in report.text)

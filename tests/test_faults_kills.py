@@ -72,7 +72,11 @@ def test_random_kills_never_lose_or_duplicate_a_message(tmp_path, tmp_root):
         backend = BACKENDS[number % len(BACKENDS)]
         clean = baseline(backend, tmp_root)
         if rng.random() < 0.8:
-            fault = f"{rng.choice(SEND_STEPS)}:{rng.randint(1, clean.sends)}"
+            step = rng.choice(SEND_STEPS)
+            # A calendar event (Microsoft 365 invitations) passes after-intent and
+            # after-send but records no after-outcome: that step is reached fewer times.
+            most = clean.sends - (clean.events if step == "after-outcome" else 0)
+            fault = f"{step}:{rng.randint(1, most)}"
         else:
             fault = f"before-write-back:{rng.randint(1, len(registry()))}"
         folder = tmp_path / f"run-{number}"
@@ -98,6 +102,6 @@ def test_ledger_of_a_clean_run_has_every_job(tmp_root):
     """The baseline the kill tests compare against covers every job's mail."""
     clean = baseline("outbox", tmp_root)
     jobs = {key.split("/", 1)[0] for key in clean.keys}
-    assert len(clean.keys) == 27, sorted(clean.keys)
+    assert len(clean.keys) == 29, sorted(clean.keys)  # 2 of them family-outreach batches
     assert jobs == set(registry()), jobs
     assert ledger_sends(tmp_root / "baseline-outbox").keys == clean.keys

@@ -27,9 +27,21 @@ from automations.sheets.contract import CellWrite, Column, TabSpec
 from automations.unsubscribe import UNSUBSCRIBES, requests
 
 SHEET = "family"
+# The optional columns of emergency-contact outreach (MOU 6.b, job family-outreach): the
+# day contacts were last updated, a preparedness plan (a date or Yes/No), where the family's
+# school is (for the tracker's breakdown), and what that job did (its own status column,
+# so it never fights the webinar job over Status).
+OUTREACH_COLUMNS = columns(
+    "School",
+    "Region",
+    "Emergency Contacts Updated",
+    "Preparedness Plan",
+    "Contacts Reminded+",
+    "Contacts Status+",
+)
 FAMILIES = TabSpec(
     "Families",
-    columns("Email*", "Name", "Language", "Opted Out!", "Status+"),
+    columns("Email*", "Name", "Language", "Opted Out!", *OUTREACH_COLUMNS, "Status+"),
     key="Email",
     fingerprint=("Name",),
 )
