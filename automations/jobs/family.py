@@ -17,21 +17,33 @@ from automations.cells import is_placeholder, strip_bidi
 from automations.config import Options, Settings
 from automations.errors import ConfigError, RowProblem
 from automations.jobs.declare import columns
+from automations.jobs.directory import Directory
 from automations.jobs.events import Event, EventRow, read_events
-from automations.jobs.people import Person, read_people
+from automations.jobs.people import Fields, Person, read_people
 from automations.jobs.rows import Reading
 from automations.languages import Language, parse_language
 from automations.mou import REQUIRED_SECTIONS
 from automations.plan import JobInput
-from automations.sheets.contract import Column, TabSpec
+from automations.sheets.contract import Column, Row, TabSpec
 
 SHEET = "family"
 FAMILIES = TabSpec(
     "Families",
-    columns("Email*", "Name", "Language", "Opted Out!", "Status+"),
+    columns(
+        "Email*",
+        "Name",
+        "Language",
+        "Opted Out!",
+        # Where the family lives, for help near them: a Region, or a School the Schools
+        # tab maps to one (see family_regions).
+        *("Region", "School"),
+        "Status+",
+    ),
     key="Email",
     fingerprint=("Name",),
 )
+# Optional: each school's region, so staff can fill in a family's School instead.
+SCHOOLS = TabSpec("Schools", columns("School*", "Region*"), key="School", optional=True)
 DEFAULT_SENDER_NAME = "LAUSD Family Engagement"
 WEBINARS = TabSpec(
     "Webinars",
@@ -50,9 +62,10 @@ WEBINARS = TabSpec(
 )
 
 
-def read_families(given: JobInput[Any]) -> Reading[Person]:
+def read_families(given: JobInput[Any], directory: Directory | None = None) -> Reading[Person]:
     """Families to mail (one per address, by address); `opted_out` holds those who asked
-    not to be mailed."""
+    not to be mailed. With the `directory`, each family's `fields["region"]` says where it
+    lives ("" when unknown; a value that is no region is a note in its status)."""
     return read_people(
         given,
         SHEET,
@@ -60,7 +73,40 @@ def read_families(given: JobInput[Any]) -> Reading[Person]:
         consent="Opted Out",
         mailed="Receives mail in {language}",
         not_mailed="Opted out: never mailed",
+        fields=family_regions(given, directory) if directory is not None else None,
     )
+
+
+def read_schools(given: JobInput[Any]) -> dict[str, str]:
+    """The optional Schools tab: region by school (casefolded); rows missing either skipped."""
+    table = given.table(SHEET, SCHOOLS.name)
+    found: dict[str, str] = {}
+    for row in table or ():
+        school = " ".join(row.text("School").split()).casefold()
+        if school and row.text("Region") and school not in found:
+            found[school] = row.text("Region")
+    return found
+
+
+def family_regions(given: JobInput[Any], directory: Directory) -> Fields:
+    """Reads a family row's `region` (its Region, else its School's on the Schools tab) and
+    `school`; a region that is not configured, or a school not on the tab, is a note."""
+    schools = read_schools(given)
+
+    def fields(row: Row) -> tuple[dict[str, str], list[str]]:
+        school = " ".join(row.text("School").split())
+        raw, notes = row.text("Region"), []
+        if not raw and school:
+            raw = schools.get(school.casefold(), "")
+            if not raw:
+                notes.append(f'School "{school}" is not on the Schools tab, so no region')
+        region = directory.region(raw) if raw else ""
+        if region is None:
+            region = ""
+            notes.append(f'Region "{raw}" is not one of: {", ".join(directory.regions)}')
+        return {"region": region, "school": school}, notes
+
+    return fields
 
 
 @dataclass(frozen=True, kw_only=True)
