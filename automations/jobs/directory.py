@@ -20,7 +20,7 @@ from automations.config import Options, Settings
 from automations.errors import ConfigError, RowProblem
 from automations.jobs.declare import columns
 from automations.jobs.rows import Reading, cell, day_words, duplicates, row_ref, rows_phrase
-from automations.languages import Language, parse_language
+from automations.languages import Language, english_name, parse_language
 from automations.plan import JobInput
 from automations.sheets.contract import Row, RowRef, TabSpec
 
@@ -137,7 +137,7 @@ class Resource:
             "Address": self.address,
             "Phone": self.phone,
             "Hours": self.hours,
-            "Languages": ", ".join(self.languages),
+            "Languages": ", ".join(english_name(c) for c in self.languages),
             "Cost": self.cost,
             "Website": self.website,
         }
