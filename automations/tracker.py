@@ -17,6 +17,7 @@ from typing import Any
 from automations.cells import CellValueError, parse_yes_no
 from automations.jobs import committee, family, pd
 from automations.jobs.announcements import batch_key, reserved_batches
+from automations.jobs.directory import DirectoryFigure, directory_figure, read_directory
 from automations.jobs.rows import choose_language, plural
 from automations.mou import APPOINTERS, GROUPS, NEEDED, TOPICS, check_roster, read_completions
 from automations.plan import History, JobInput
@@ -214,6 +215,8 @@ class Figures:
     sources: tuple[Source, ...]
     skipped_rows: int = 0
     notes: tuple[str, ...] = field(default=())
+    # The Resources tab (MOU 3.0, 4.0, 5.d); None when the family spreadsheet has none.
+    resources: DirectoryFigure | None = None
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -504,4 +507,5 @@ def compute(given: JobInput) -> Figures:
         sources=_sources(given),
         skipped_rows=skipped,
         notes=tuple(notes),
+        resources=directory_figure(given, read_directory(given.settings)),
     )
