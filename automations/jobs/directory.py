@@ -341,6 +341,17 @@ def help_near(
     return values
 
 
+def region_group(help: Mapping[str, Sequence[Resource]]) -> Callable[[JobInput[Any], Any], str]:
+    """A family's batch group (Announcements.group): its region when that region has help
+    to show, else "" (families of regions with nothing to list share their batches)."""
+
+    def group(given: JobInput[Any], person: Any) -> str:
+        region = person.fields.get("region", "")
+        return region if region in help else ""
+
+    return group
+
+
 # -- the tracker's figures -------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from automations.jobs.directory import (
     reachable,
     read_directory,
     read_resources,
+    region_group,
 )
 from automations.jobs.engine import alert_recipients, sample_messages
 from automations.jobs.family import FAMILIES, SCHOOLS, Signature, read_families, read_signature
@@ -116,7 +117,6 @@ MAIL = Announcements(
     context=lambda event, given: {"help": given.options.help_contact},
     per_language=lambda given, language: {"family": given.options.signature.family(language)},
     hold=lambda given, event: None,
-    group=lambda given, person: person.fields.get("region", ""),
 )
 
 
@@ -215,7 +215,7 @@ def quarterly(
     """ "Resources near you" to every family of a region with help to show, once a quarter
     (Bcc batches per language and region, each reserved in the ledger first)."""
     help = help_by_region(resources, given.today, given.options.directory)
-    mail = dataclasses.replace(MAIL, per_group=help_near(help))
+    mail = dataclasses.replace(MAIL, group=region_group(help), per_group=help_near(help))
     targets = [p for p in people if p.fields.get("region", "") in help]
     context = mail.context(quarter, given)
     actions, _ = mail.batches(given, quarter, QUARTERLY, targets, context, lambda total: [])

@@ -22,6 +22,7 @@ from automations.jobs.directory import (
     help_near,
     read_directory,
     read_resources,
+    region_group,
 )
 from automations.jobs.engine import alert, alert_recipients, missing_row_context, sample_messages
 from automations.jobs.family import (
@@ -156,9 +157,6 @@ MAIL = Announcements(
     },
     per_language=lambda given, language: {"family": given.options.signature.family(language)},
     hold=coverage,
-    # Families of one region share a batch, whose agenda lists the help near them.
-    group=lambda given, person: person.fields.get("region", ""),
-    per_group=help_near({}),
 )
 batch_key = functools.partial(batch_key, NAME)
 
@@ -174,7 +172,8 @@ def plan(given: JobInput[WebinarOptions]) -> Plan:
     # "Help near you": each region's verified, reachable Resources, in the agendas.
     directory = given.options.directory
     help = help_by_region(read_resources(given, directory).items, given.today, directory)
-    mail = dataclasses.replace(MAIL, per_group=help_near(help))
+    # Families of one region with help to show share batches whose agenda lists it.
+    mail = dataclasses.replace(MAIL, group=region_group(help), per_group=help_near(help))
     mail.plan(given, webinars, people, plan, families.opted_out)
     return plan
 
