@@ -67,7 +67,7 @@ reminder_days = 1
 owner = ["family-engagement@example.org"]
 
 [jobs.resources]
-schedule = "daily at 08:15"
+schedule = "daily at 07:45"
 regions = ["North", "East", "South", "West"]
 verify_days = 180
 owner = ["family-engagement@example.org"]

@@ -54,3 +54,15 @@ def test_run_all_shows_verified_entries_asks_about_stale_ones_and_mails_once_a_q
     # A second run in the same quarter sends nothing more.
     assert cli.main(["--config", config, "run", "resources", "--today", str(TODAY)]) == 0
     assert len(messages(demo, "resources-")) == len(sent)
+
+
+def test_a_lost_ledger_resends_neither_the_quarter_message_nor_a_confirmation(demo):
+    config = str(demo.config)
+    args = ["--config", config, "run", "resources", "--today", str(TODAY)]
+    assert cli.main(args) == 0
+    sent = len(messages(demo, "resources-"))
+    assert sent == 5
+    for path in (demo.folder / "state").glob("ledger.sqlite3*"):
+        path.unlink()
+    assert cli.main(args) == 0
+    assert len(messages(demo, "resources-")) == sent

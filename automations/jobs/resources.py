@@ -180,6 +180,16 @@ def _confirm(given: JobInput[ResourcesOptions], resource: Resource, plan: Plan) 
     return f"{base}; asking {who} to confirm the details"
 
 
+def shown_status(resource: Resource, directory: Directory) -> str:
+    """The status of an entry families see: where, and until when without a new check."""
+    verified, due = resource.verified_on, resource.due(directory)
+    assert verified is not None and due is not None  # a shown entry is not stale
+    return (
+        f"Shown to families in the {resource.region} region (verified {day_words(verified)}; "
+        f"confirm again by {day_words(due)})"
+    )
+
+
 def plan(given: JobInput[ResourcesOptions]) -> Plan:
     """Each entry's status and confirmation request, then the quarter's family mail."""
     out, opts = Plan(), given.options
@@ -194,11 +204,7 @@ def plan(given: JobInput[ResourcesOptions]) -> Plan:
         elif resource.stale(given.today, opts.directory):
             status = _confirm(given, resource, out)
         else:
-            status = (
-                f"Shown to families in the {resource.region} region (verified "
-                f"{day_words(resource.verified_on)}; confirm again by "  # type: ignore[arg-type]
-                f"{day_words(resource.due(opts.directory))})"  # type: ignore[arg-type]
-            )
+            status = shown_status(resource, opts.directory)
         out.writes.append(write(SHEET, resource.ref, "Status", status))
     quarter = this_quarter(given)
     if quarter is not None:
@@ -264,7 +270,7 @@ JOB = Job(
     summary="Resources (MOU 3.0, 4.0, 5.d): a directory families can trust; quarterly "
     '"Resources near you", confirmation requests, flyers (`jobs.py resources --out DIR`)',
     order=35,
-    default_schedule="daily at 08:15",
+    default_schedule="daily at 07:45",
     tabs=lambda settings: {SHEET: (RESOURCES, FAMILIES, SCHOOLS)},
     options=options,
     plan=plan,
