@@ -43,6 +43,7 @@ STAFF_TEMPLATES = frozenset(
         "committee_quarter_alert",
         "webinar_coverage_alert",
         "missing_row_alert",
+        "resource_confirm",
     }
 )
 # Placeholders as gettext writes them: %(name)s, and %% for a literal percent sign.

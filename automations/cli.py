@@ -187,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--config", type=Path, default=argparse.SUPPRESS, help="configuration file"
         )
+
+    resources = commands.add_parser(
+        "resources",
+        help="write a printable one-page flyer of the Resources tab per region and language",
+    )
+    resources.add_argument(
+        "--out",
+        type=Path,
+        default=Path("flyers"),
+        metavar="DIR",
+        help="folder for the flyers (default: flyers)",
+    )
+    resources.add_argument("--today", type=_date, help="pretend today is YYYY-MM-DD")
     return parser
 
 
@@ -826,6 +839,35 @@ def _check_report_path(out: Path) -> None:
         )
 
 
+def cmd_resources(args: argparse.Namespace) -> int:
+    """Write the flyers (reads only)."""
+    from automations.flyers import write_flyers
+
+    settings = _settings(args.config, args.today)
+    if "family" not in settings.spreadsheets:
+        raise ConfigError(
+            f"{settings.path}: the Resources tab lives in the family spreadsheet; "
+            "add [sheets.spreadsheets.family]"
+        )
+    today = args.today or dt.datetime.now(settings.timezone).date()
+    if args.out.exists() and not args.out.is_dir():
+        raise ConfigError(f"resources --out {args.out} is a file; give a folder, e.g. flyers")
+    try:
+        paths = write_flyers(settings, open_spreadsheet(settings, "family"), today, args.out)
+    except OSError as err:
+        if not _about(err, args.out):
+            raise
+        raise ConfigError(
+            f"resources --out {args.out}: cannot write there ({explain(err)}); "
+            "give a folder this user can write"
+        ) from None
+    if not paths:
+        print("No flyers: no region has a verified entry with a phone or website to show")
+        return EXIT_OK
+    print(f"{len(paths)} flyer(s) written to {args.out}: {', '.join(p.name for p in paths)}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -835,6 +877,7 @@ COMMANDS = {
     "schedule": cmd_schedule,
     "report": cmd_report,
     "translations": cmd_translations,
+    "resources": cmd_resources,
 }
 
 

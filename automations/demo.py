@@ -69,6 +69,12 @@ ask_month = 7
 remind_days = 14
 portal_link = "https://parents.example.org/portal"
 
+[jobs.resources]
+schedule = "daily at 07:45"
+regions = ["North", "East", "South", "West"]
+verify_days = 180
+owner = ["family-engagement@example.org"]
+
 [jobs.mou-tracker]
 schedule = "monthly on day 1 at 07:00"
 owners = ["cochair.district@example.org", "cochair.utla@example.org"]
@@ -435,26 +441,154 @@ def _family(today: dt.date) -> dict[str, Sequence[Sequence[object]]]:
     last_year = (this_year - dt.timedelta(days=100)).strftime("%-m/%-d/%Y")
     families: list[tuple[object, ...]] = [
         (
-            "Email",
-            "Name",
-            "Language",
-            "Opted Out",
-            "School",
-            "Emergency Contacts Updated",
-            "Preparedness Plan",
+            *("Email", "Name", "Language", "Opted Out", "Region", "School"),
+            *("Emergency Contacts Updated", "Preparedness Plan"),
         ),
-        ("rosa.garcia@example.org", "Rosa García", "Spanish", "", "Hollenbeck MS", updated, "Yes"),
-        ("jose.martinez@example.org", "José Martínez", "Español", "No", "Hollenbeck MS", "", ""),
-        ("carmen.diaz@example.org", "Carmen Díaz", "es", "", "Belmont HS", last_year, ""),
-        ("kim.family@example.org", "Kim family", "English", "", "Belmont HS", "", "No"),
-        ("smith.household@example.org", "Smith household", "", "", "", "soon", ""),
-        ("minjun.lee@example.org", "Min-jun Lee", "Korean", "", "Belmont HS", "", ""),
-        ("nguyen.family@example.org", "Nguyen family", "Vietnamese", "", "", updated, updated),
-        ("not.me@example.org", "Opted-out parent", "English", "Yes", "Belmont HS", "", ""),
-        ("ROSA.GARCIA@example.org", "Rosa García (second row)", "Spanish", "", "", "", ""),
-        ("tia@", "Typo family", "Spanish", "", "", "", ""),
+        ("rosa.garcia@example.org", "Rosa García", "Spanish", "", "East", "", updated, "Yes"),
+        ("jose.martinez@example.org", "José Martínez", "Español", "No", "", "Roosevelt HS", "", ""),
+        ("carmen.diaz@example.org", "Carmen Díaz", "es", "", "South", "", last_year, ""),
+        ("kim.family@example.org", "Kim family", "English", "", "", "Roosevelt HS", "", "No"),
+        ("smith.household@example.org", "Smith household", "", "", "", "", "soon", ""),
+        ("minjun.lee@example.org", "Min-jun Lee", "Korean", "", "West", "", "", ""),
+        (
+            "nguyen.family@example.org",
+            "Nguyen family",
+            "Vietnamese",
+            "",
+            "",
+            "Banning HS",
+            updated,
+            updated,
+        ),
+        ("not.me@example.org", "Opted-out parent", "English", "Yes", "East", "", "", ""),
+        ("ROSA.GARCIA@example.org", "Rosa García (second row)", "Spanish", "", "East", "", "", ""),
+        ("tia@", "Typo family", "Spanish", "", "", "", "", ""),
     ]
-    return {"Webinars": webinars, "Families": families, "Translations": _translations()}
+    return {
+        "Webinars": webinars,
+        "Families": families,
+        "Resources": _resources(today),
+        "Schools": [("School", "Region"), ("Roosevelt HS", "East"), ("Banning HS", "South")],
+        "Translations": _translations(),
+    }
+
+
+def _resources(today: dt.date) -> list[tuple[object, ...]]:
+    """A directory in every state: shown, stale (asked to confirm), unreachable, bad rows."""
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).strftime("%-m/%-d/%Y")
+
+    return [
+        (
+            *("Name", "Kind", "Region", "Address", "Phone", "Hours", "Languages", "Cost"),
+            *("Website", "Contact Email", "Verified On"),
+        ),
+        (
+            "Eastside Immigrant Legal Clinic",
+            "Legal services",
+            "East",
+            "2130 E 1st St, Los Angeles, CA 90033",
+            "(213) 555-0142",
+            "Mon–Fri 9 AM–5 PM",
+            "English, Spanish",
+            "Free",
+            "https://legal-east.example.org",
+            "intake@legal-east.example.org",
+            day(-30),
+        ),
+        (
+            "Roosevelt Family Resource Center (SEPA)",
+            "resource center/SEPA",
+            "East",
+            "456 S Mathews St, Los Angeles, CA 90033",
+            "213-555-0177",
+            "Mon–Thu 8 AM–4 PM",
+            "English, Spanish",
+            "Free",
+            "",
+            "",
+            day(-60),
+        ),
+        (
+            "Clínica Comunitaria del Este",
+            "health (FQHC)",
+            "East",
+            "3945 Whittier Blvd, Los Angeles, CA 90023",
+            "(323) 555-0190",
+            "Mon–Sat 8 AM–7 PM",
+            "Spanish, English",
+            "Sliding scale",
+            "www.clinica-este.example.org",
+            "",
+            day(-10),
+        ),
+        (
+            "South LA Food Pantry",
+            "food",
+            "South",
+            "8400 S Vermont Ave, Los Angeles, CA 90044",
+            "(323) 555-0110",
+            "Saturdays 9 AM–12 PM",
+            "English, Spanish",
+            "Free",
+            "",
+            "",
+            day(-90),
+        ),
+        (
+            "Westside Counseling Center",
+            "mental health",
+            "West",
+            "11500 W Pico Blvd, Los Angeles, CA 90064",
+            "(310) 555-0133",
+            "Tue–Sat 10 AM–6 PM",
+            "English, Korean",
+            "Low cost",
+            "https://counsel-west.example.org",
+            "office@counsel-west.example.org",
+            day(-400),
+        ),
+        (
+            "Valley Adult School ESL",
+            "adult education/ESL",
+            "North",
+            "6200 Van Nuys Blvd, Van Nuys, CA 91401",
+            "",
+            "Evenings",
+            "English, Spanish, Armenian",
+            "Free",
+            "",
+            "",
+            day(-20),
+        ),
+        (
+            "Harbor Housing Help",
+            "housing",
+            "South",
+            "",
+            "555-0199",
+            "",
+            "English",
+            "Free",
+            "",
+            "",
+            day(-5),
+        ),
+        (
+            "Downtown Legal Aid",
+            "legal",
+            "Central",
+            "",
+            "(213) 555-0100",
+            "",
+            "",
+            "",
+            "",
+            "",
+            day(-5),
+        ),
+    ]
 
 
 def _school_year_start(today: dt.date) -> dt.date:

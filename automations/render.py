@@ -445,6 +445,25 @@ class Renderer:
             self._cache[key] = cached
         return cached
 
+    def render_page(self, template: str, language: Language, context: Mapping[str, Any]) -> str:
+        """Render the standalone page `template`.html (a printed flyer: its CSS is kept in
+        <style>, not inlined) in `language`, falling back to English."""
+        language = self.resolve(language, template)
+        values = {
+            **context,
+            "lang": language.tag,
+            "language_code": language.code,
+            "locale": language.locale,
+            "dir": "rtl" if language.rtl else "ltr",
+        }
+        token = _TRANSLATOR.set(self.translator(language.code))
+        try:
+            return self.env.get_template(f"{template}.html").render(values)
+        except jinja2.TemplateError as err:
+            raise TemplateProblem(f"template {template}: {err}") from None
+        finally:
+            _TRANSLATOR.reset(token)
+
     def _render(self, template: str, language: Language, context: Mapping[str, Any]) -> Rendered:
         values = {
             **context,

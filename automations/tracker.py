@@ -18,6 +18,7 @@ from automations.cells import CellValueError, parse_active, parse_opted_out
 from automations.contacts_figures import ContactsFigure, contacts_figure
 from automations.jobs import committee, family, pd
 from automations.jobs.announcements import batch_key, reserved_batches
+from automations.jobs.directory import DirectoryFigure, directory_figure, read_directory
 from automations.jobs.rows import Reading, choose_language, plural
 from automations.mou import APPOINTERS, GROUPS, NEEDED, TOPICS, check_roster, read_completions
 from automations.plan import History, JobInput
@@ -269,6 +270,8 @@ class Figures:
     left_out: tuple[LeftOut, ...] = field(default=())
     # Emergency contacts (MOU 6.b): automations.contacts_figures (None without the column).
     contacts: ContactsFigure | None = None
+    # The Resources tab (MOU 3.0, 4.0, 5.d); None when the family spreadsheet has none.
+    resources: DirectoryFigure | None = None
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -630,5 +633,6 @@ def compute_with_statuses(given: JobInput) -> tuple[Figures, list[CellWrite]]:
         notes=tuple(notes),
         left_out=left_out,
         contacts=contacts_figure(given.table(family.SHEET, family.FAMILIES.name), given.today),
+        resources=directory_figure(given, read_directory(given.settings)),
     )
     return figures, writes

@@ -10,6 +10,7 @@ from typing import Any
 
 from automations.cells import CellValue
 from automations.contacts_figures import contacts_context, contacts_rows
+from automations.jobs.directory import KINDS, DirectoryFigure
 from automations.jobs.rows import plural
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
@@ -221,7 +222,55 @@ def tab_rows(
     if not figures.webinars:
         add(("No webinars dated within the agreement yet.",))
     rows.extend(contacts_rows(figures.contacts))
+    rows.extend(resource_rows(figures.resources))
     return tuple(rows)
+
+
+# -- the Resources tab's section (MOU 3.0, 4.0, 5.d) ------------------------------------------
+
+
+def resource_rows(figure: DirectoryFigure | None) -> list[tuple[CellValue, ...]]:
+    """The tracker tab's Resources section: shown entries by region and kind, stale ones,
+    regions with no legal service (nothing when the spreadsheet has no Resources tab)."""
+    if figure is None:
+        return []
+    rows: list[tuple[CellValue, ...]] = [()]
+    rows.append(
+        (
+            f"Resources (MOU 3.0, 4.0, 5.d): {figure.shown} shown to families; {figure.stale} "
+            f"not verified lately (left out, owners asked to confirm); {figure.unreachable} "
+            f"with no phone or website; {figure.errors} rows with errors.",
+        )
+    )
+    rows.append(("Region", *(kind for kind in KINDS), "Total"))
+    for region in figure.regions:
+        kinds = figure.counts[region]
+        rows.append((region, *(kinds.get(k, 0) for k in KINDS), sum(kinds.values())))
+    without = ", ".join(figure.without_legal) or "none"
+    rows.append((f"Regions with no legal service shown to families: {without}",))
+    return rows
+
+
+def resource_context(figure: DirectoryFigure | None) -> dict[str, Any] | None:
+    """The report's Resources values (None when there is no Resources tab)."""
+    if figure is None:
+        return None
+    return {
+        "kinds": list(KINDS),
+        "regions": [
+            {
+                "name": region,
+                "counts": [figure.counts[region].get(k, 0) for k in KINDS],
+                "total": sum(figure.counts[region].values()),
+            }
+            for region in figure.regions
+        ],
+        "shown": figure.shown,
+        "stale": figure.stale,
+        "unreachable": figure.unreachable,
+        "errors": figure.errors,
+        "without_legal": list(figure.without_legal),
+    }
 
 
 # -- the summary email -----------------------------------------------------------------
@@ -343,6 +392,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
         ],
         "pd_uncounted": pd_figure.uncounted,
         "contacts": contacts_context(figures.contacts),
+        "resources": resource_context(figures.resources),
         "fingerprint": figures.fingerprint(),
     }
 

@@ -94,7 +94,7 @@ def test_the_demo_tracker_tab_and_report_show_the_section(demo, tmp_path):
         "Emergency contacts (MOU 6.b), school year 2026-27: families with contacts updated "
         "this school year: 2 / 7 (29%)."
     ]]  # fmt: skip
-    assert ["Belmont HS", 4, 0, "0%"] in tab and ["Hollenbeck MS", 2, 1, "50%"] in tab
+    assert ["Roosevelt HS", 2, 0, "0%"] in tab and ["Banning HS", 1, 1, "100%"] in tab
     out = tmp_path / "report.html"
     assert cli.main(["--config", config, "report", "--today", str(TODAY), "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")

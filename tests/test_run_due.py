@@ -91,6 +91,7 @@ def test_a_job_that_never_ran_waits_for_its_next_time_and_says_so(demo, ledger):
         "pd-reminders": at("2026-12-01", "06:30"),
         "webinar-agendas": at("2026-12-01", "07:30"),
         "family-outreach": None,  # weekdays at 08:00: not yet
+        "resources": at("2026-12-01", "07:45"),
         "mou-tracker": at("2026-12-01", "07:00"),
     }
 

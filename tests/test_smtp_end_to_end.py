@@ -74,12 +74,14 @@ def test_a_bcc_batch_over_the_recipient_limit_is_refused_clearly(
         demo.settings,
         smtp_mailer,
         clock,
-        Limits(recipients_per_message=3),
+        # Two per message: the visible To and one family. The demo's agendas go per
+        # language and region (issue 15), so batches of two families are the ones refused.
+        Limits(recipients_per_message=2),
         now=at(TODAY, demo.settings),
     )
     result = runner.run(registry()["webinar-agendas"])
     assert result.failed >= 1
-    assert all(len(r.rcpt_tos) <= 3 for r in job_mail(smtp_server))
+    assert all(len(r.rcpt_tos) <= 2 for r in job_mail(smtp_server))
     assert result.sent == len(job_mail(smtp_server))
     statuses = [r.get("Status") or "" for r in records(demo.folder / "family.xlsx", "Webinars")]
-    assert any("over the limit of 3 per message" in s for s in statuses), statuses
+    assert any("over the limit of 2 per message" in s for s in statuses), statuses

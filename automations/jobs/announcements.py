@@ -32,6 +32,8 @@ class Batch:
     number: int
     language: Language
     recipients: tuple[str, ...]  # casefolded addresses
+    # What else its members share that the message depends on (a family's region), or "".
+    group: str = ""
 
 
 def batch_key(given: str, event: str, occasion: str, number: int) -> str:
@@ -52,7 +54,8 @@ def reserved_batches(history: History, kind: str, event: str, occasion: str) -> 
         if entity.startswith(prefix) and entity[len(prefix) :].isdigit():
             language = parse_language(str(state.get("language", "en"))) or ENGLISH
             recipients = tuple(state.get("recipients", ()))
-            batches.append(Batch(int(entity[len(prefix) :]), language, recipients))
+            group = str(state.get("group", ""))
+            batches.append(Batch(int(entity[len(prefix) :]), language, recipients, group))
     return sorted(batches, key=lambda b: b.number)
 
 
@@ -120,6 +123,9 @@ class Announcements:
     :param hold: a rule of the job that may hold the first occasion (see Hold)
     :param calendar: the calendar entry each occasion's message carries (same UID for
         every occasion of an event), or None for mail without one
+    :param group: what else splits the batches besides language (a family's region), so
+        `per_group` can add what depends on it ("" for everyone: one group)
+    :param per_group: template values that depend on a batch's group and language
     """
 
     job_name: str
@@ -137,6 +143,8 @@ class Announcements:
     per_language: Callable[[JobInput, Language], Mapping[str, Any]]
     hold: Callable[[JobInput, Any], Hold | None]
     calendar: Callable[[Any, JobInput, Occasion], InviteSpec | None] | None = None
+    group: Callable[[JobInput, Person], str] | None = None
+    per_group: Callable[[JobInput, str, Language], Mapping[str, Any]] | None = None
 
     def sent_to(self, history: History, event: str, occasion: Occasion) -> dict[str, Language]:
         """Who got `occasion` of `event` (casefolded addresses), in the language they had."""
@@ -326,10 +334,14 @@ class Announcements:
         actions: list[Action] = []
 
         def send(batch: Batch, people: Sequence[Person]) -> Action:
+            extra = {}
+            if self.per_group is not None:
+                extra = self.per_group(given, batch.group, batch.language)
+            group = f", {batch.group}" if batch.group else ""
             return Action(
                 description=(
                     f"{occasion.name} of {self.kind} {event.id}, batch {batch.number} "
-                    f"({batch.language.name}, {self.people(len(people))})"
+                    f"({batch.language.name}{group}, {self.people(len(people))})"
                 ),
                 messages=[
                     Message(
@@ -338,7 +350,7 @@ class Announcements:
                         language=batch.language,
                         to=visible,
                         bcc=tuple(p.email for p in people),
-                        context={**context, **self.per_language(given, batch.language)},
+                        context={**context, **self.per_language(given, batch.language), **extra},
                         recipient_rows={k: v for p in people for k, v in p.rows().items()},
                         display_name=opts.sender_name,
                         invite=self.calendar(event, given, occasion) if self.calendar else None,
@@ -346,7 +358,7 @@ class Announcements:
                     )
                 ],
                 on_success=[],  # filled in once the total is known
-                status=StatusCell(self.sheet, event.ref),
+                status=StatusCell(self.sheet, event.ref) if event.ref is not None else None,
             )
 
         for batch in reserved:
@@ -362,21 +374,26 @@ class Announcements:
                 people = people[: opts.batch_size]
                 covered -= set(batch.recipients) - {p.address for p in people}
                 code = batch.language.code
-                actions.append(self._reserve(event, occasion, batch.number, code, people))
+                actions.append(
+                    self._reserve(event, occasion, batch.number, code, people, batch.group)
+                )
             if people:
                 actions.append(send(batch, people))
-        fresh: dict[str, list[Person]] = {}
+        fresh: dict[tuple[str, str], list[Person]] = {}
         for person in targets:
             if person.address not in covered:
-                fresh.setdefault(person.language.code, []).append(person)
+                group = self.group(given, person) if self.group is not None else ""
+                fresh.setdefault((person.language.code, group), []).append(person)
         number = max((b.number for b in reserved), default=0)
         total = len(covered)
-        for code in sorted(fresh):
-            for people in chunks(sorted(fresh[code], key=lambda p: p.address), opts.batch_size):
+        for code, group in sorted(fresh):
+            members = sorted(fresh[code, group], key=lambda p: p.address)
+            for people in chunks(members, opts.batch_size):
                 number += 1
-                batch = Batch(number, people[0].language, tuple(p.address for p in people))
+                addresses = tuple(p.address for p in people)
+                batch = Batch(number, people[0].language, addresses, group)
                 total += len(people)
-                actions.append(self._reserve(event, occasion, number, code, people))
+                actions.append(self._reserve(event, occasion, number, code, people, group))
                 actions.append(send(batch, people))
         for action in actions:
             if action.messages:
@@ -384,16 +401,22 @@ class Announcements:
         return actions, total
 
     def _reserve(
-        self, event: Any, occasion: Occasion, number: int, code: str, people: Sequence[Person]
+        self,
+        event: Any,
+        occasion: Occasion,
+        number: int,
+        code: str,
+        people: Sequence[Person],
+        group: str = "",
     ) -> Action:
-        """Record batch `number`'s members in the ledger before the batch is sent."""
+        """Record batch `number`'s members (and group) in the ledger before it is sent."""
+        state: dict[str, Any] = {"language": code, "recipients": [p.address for p in people]}
+        if group:
+            state["group"] = group
         return Action(
             description=f"reserve batch {number} of the {occasion.name} of {event.id}",
             messages=[],
-            state=(
-                _batch_entity(self.kind, event.id, occasion.name, number),
-                {"language": code, "recipients": [p.address for p in people]},
-            ),
+            state=(_batch_entity(self.kind, event.id, occasion.name, number), state),
         )
 
     def _missing(self, given: JobInput, events: Sequence[Any], plan: Plan) -> list[Action]:

@@ -17,20 +17,21 @@ from automations.cells import is_placeholder, strip_bidi
 from automations.config import Options, Settings
 from automations.errors import ConfigError, RowProblem
 from automations.jobs.declare import columns
+from automations.jobs.directory import Directory
 from automations.jobs.events import Event, EventRow, read_events
-from automations.jobs.people import Person, read_people
+from automations.jobs.people import Fields, Person, read_people
 from automations.jobs.rows import Reading, day_words, row_ref
 from automations.languages import Language, parse_language
 from automations.mou import REQUIRED_SECTIONS
 from automations.plan import JobInput
-from automations.sheets.contract import CellWrite, Column, TabSpec
+from automations.sheets.contract import CellWrite, Column, Row, TabSpec
 from automations.unsubscribe import UNSUBSCRIBES, requests
 
 SHEET = "family"
-# The optional columns of emergency-contact outreach (MOU 6.b, job family-outreach): the
-# day contacts were last updated, a preparedness plan (a date or Yes/No), where the family's
-# school is (for the tracker's breakdown), and what that job did (its own status column,
-# so it never fights the webinar job over Status).
+# The optional columns of where a family is and of emergency-contact outreach: its School
+# and Region (help near them, job resources; the tracker's breakdown), the day contacts
+# were last updated, a preparedness plan (a date or Yes/No), and what family-outreach did
+# (its own status column, so it never fights the webinar job over Status).
 OUTREACH_COLUMNS = columns(
     "School",
     "Region",
@@ -45,6 +46,8 @@ FAMILIES = TabSpec(
     key="Email",
     fingerprint=("Name",),
 )
+# Optional: each school's region, so staff can fill in a family's School instead.
+SCHOOLS = TabSpec("Schools", columns("School*", "Region*"), key="School", optional=True)
 DEFAULT_SENDER_NAME = "LAUSD Family Engagement"
 WEBINARS = TabSpec(
     "Webinars",
@@ -63,9 +66,11 @@ WEBINARS = TabSpec(
 )
 
 
-def read_families(given: JobInput[Any]) -> Reading[Person]:
+def read_families(given: JobInput[Any], directory: Directory | None = None) -> Reading[Person]:
     """Families to mail (one per address, by address); `opted_out` holds those who asked
-    not to be mailed, on the tab or by replying to stop (automations/unsubscribe.py)."""
+    not to be mailed, on the tab or by replying to stop (automations/unsubscribe.py). With
+    the `directory`, each family's `fields["region"]` says where it lives ("" when unknown;
+    a value that is no region is a note in its status)."""
     reading = read_people(
         given,
         SHEET,
@@ -74,6 +79,7 @@ def read_families(given: JobInput[Any]) -> Reading[Person]:
         mailed="Receives mail in {language}",
         not_mailed="Opted out: never mailed",
         who="parent",
+        fields=family_regions(given, directory) if directory is not None else None,
     )
     asked = requests(given.others.get(UNSUBSCRIBES))
     if not asked:
@@ -97,6 +103,38 @@ def read_families(given: JobInput[Any]) -> Reading[Person]:
             reading.writes.append(CellWrite(SHEET, ref, "Opted Out", "Yes"))
             reading.status(SHEET, ref, status)
     return reading
+
+
+def read_schools(given: JobInput[Any]) -> dict[str, str]:
+    """The optional Schools tab: region by school (casefolded); rows missing either skipped."""
+    table = given.table(SHEET, SCHOOLS.name)
+    found: dict[str, str] = {}
+    for row in table or ():
+        school = " ".join(row.text("School").split()).casefold()
+        if school and row.text("Region") and school not in found:
+            found[school] = row.text("Region")
+    return found
+
+
+def family_regions(given: JobInput[Any], directory: Directory) -> Fields:
+    """Reads a family row's `region` (its Region, else its School's on the Schools tab) and
+    `school`; a region that is not configured, or a school not on the tab, is a note."""
+    schools = read_schools(given)
+
+    def fields(row: Row) -> tuple[dict[str, str], list[str]]:
+        school = " ".join(row.text("School").split())
+        raw, notes = row.text("Region"), []
+        if not raw and school:
+            raw = schools.get(school.casefold(), "")
+            if not raw:
+                notes.append(f'School "{school}" is not on the Schools tab, so no region')
+        region = directory.region(raw) if raw else ""
+        if region is None:
+            region = ""
+            notes.append(f'Region "{raw}" is not one of: {", ".join(directory.regions)}')
+        return {"region": region, "school": school}, notes
+
+    return fields
 
 
 @dataclass(frozen=True, kw_only=True)

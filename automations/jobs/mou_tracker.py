@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from automations.config import Settings
 from automations.jobs import Job, committee, family, pd
 from automations.jobs.declare import number, option, read_options
+from automations.jobs.directory import OPTIONAL_RESOURCES
 from automations.jobs.engine import alert_recipients, sample_messages
 from automations.jobs.rows import key_part, message_key
 from automations.languages import ENGLISH, Language
@@ -172,7 +173,7 @@ JOB = Job(
     # The tabs of the three spreadsheets the tracker reads (read-only).
     tabs=lambda settings: {
         committee.SHEET: (committee.MEMBERS, committee.MEETINGS),
-        family.SHEET: (family.WEBINARS, family.FAMILIES),
+        family.SHEET: (family.WEBINARS, family.FAMILIES, OPTIONAL_RESOURCES),
         pd.SHEET: (pd.STAFF,),
     },
     options=options,

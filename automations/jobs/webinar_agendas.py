@@ -7,6 +7,7 @@ batches, plus a reminder the day before and a notice if it is cancelled.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
@@ -14,10 +15,20 @@ from dataclasses import dataclass, field
 from automations.config import Options, Settings
 from automations.jobs import Job
 from automations.jobs.announcements import Announcements, Hold, batch_key, read_batch_size
+from automations.jobs.directory import (
+    OPTIONAL_RESOURCES,
+    Directory,
+    help_by_region,
+    help_near,
+    read_directory,
+    read_resources,
+    region_group,
+)
 from automations.jobs.engine import alert, alert_recipients, missing_row_context, sample_messages
 from automations.jobs.family import (
     DEFAULT_SENDER_NAME,
     FAMILIES,
+    SCHOOLS,
     SHEET,
     WEBINARS,
     Signature,
@@ -53,6 +64,8 @@ class WebinarOptions:
     # Why the configured batch_size was cut (for the run line and `check`), or "".
     batch_problem: str = ""
     signature: Signature = field(default_factory=Signature)
+    # Regions and verify_days of the Resources tab ([jobs.resources]): "Help near you".
+    directory: Directory = field(default_factory=Directory)
 
     @property
     def sender_name(self) -> str:
@@ -76,6 +89,7 @@ def options(settings: Settings) -> WebinarOptions:
         ),
         batch_problem=batches.problem,
         signature=read_signature(settings, NAME, reader),
+        directory=read_directory(settings),
     )
     reader.finish()
     return plan
@@ -174,17 +188,22 @@ def plan(given: JobInput[WebinarOptions]) -> Plan:
     plan = Plan()
     if given.options.batch_problem:
         plan.problems.append(given.options.batch_problem)
-    families = read_families(given)
+    families = read_families(given, given.options.directory)
     people = plan.take(families)
     webinars = plan.take(read_webinars(given, given.options.webinar_minutes))
-    MAIL.plan(given, webinars, people, plan, families.opted_out)
+    # "Help near you": each region's verified, reachable Resources, in the agendas.
+    directory = given.options.directory
+    help = help_by_region(read_resources(given, directory).items, given.today, directory)
+    # Families of one region with help to show share batches whose agenda lists it.
+    mail = dataclasses.replace(MAIL, group=region_group(help), per_group=help_near(help))
+    mail.plan(given, webinars, people, plan, families.opted_out)
     return plan
 
 
 def rebuild(given: JobInput[WebinarOptions], run_log: RunLog, out: Rebuilt) -> None:
     """The batches the webinars' marks show, and the coverage alerts their statuses name."""
     webinars = read_webinars(given, given.options.webinar_minutes).items
-    MAIL.rebuild(given, webinars, read_families(given).items, out)
+    MAIL.rebuild(given, webinars, read_families(given, given.options.directory).items, out)
     held = [
         w
         for w in webinars
@@ -200,6 +219,27 @@ def rebuild(given: JobInput[WebinarOptions], run_log: RunLog, out: Rebuilt) -> N
         out.report.append(
             f"Webinars: {plural(len(held), 'coverage alert')} the statuses mention, taken as sent"
         )
+
+
+SAMPLE_HELP = [
+    {
+        "kind": "legal services",
+        "items": [
+            {
+                "name": "Eastside Immigrant Legal Clinic",
+                "kind": "legal services",
+                "address": "2130 E 1st St, Los Angeles, CA 90033",
+                "map_link": "https://www.google.com/maps/search/?api=1&query=2130+E+1st+St",
+                "phone": "(213) 555-0142",
+                "tel": "tel:+12135550142",
+                "hours": "Mon–Fri 9–5",
+                "languages": ["en", "es"],
+                "cost": "free",
+                "website": "https://legal.example.org",
+            }
+        ],
+    }
+]
 
 
 def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
@@ -220,7 +260,13 @@ def samples(settings: Settings, opts: WebinarOptions) -> list[Message]:
         "interpretation": ["es", "ko"],
         "language": "en",
     }
-    base = {"webinar": webinar, "help": opts.help_contact, "family": opts.signature.family(ENGLISH)}
+    base = {
+        "webinar": webinar,
+        "help": opts.help_contact,
+        "family": opts.signature.family(ENGLISH),
+        "region": "East",
+        "help_near": SAMPLE_HELP,
+    }
     what = f'family webinar "{webinar["title"]}"'
     sent = "the agenda to 120 families"
     return sample_messages(
@@ -244,7 +290,7 @@ JOB = Job(
     default_schedule="daily at 07:30",
     # The optional Translations tab is read in the same request; the run merges it into
     # rendering (automations/translations.py).
-    tabs=lambda settings: {SHEET: (WEBINARS, FAMILIES, TRANSLATIONS)},
+    tabs=lambda settings: {SHEET: (WEBINARS, FAMILIES, TRANSLATIONS, OPTIONAL_RESOURCES, SCHOOLS)},
     options=options,
     plan=plan,
     samples=samples,

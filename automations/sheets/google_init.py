@@ -14,6 +14,7 @@ from typing import Any
 from automations.cells import CellValue, text
 from automations.config import Settings
 from automations.errors import ConfigError
+from automations.jobs.directory import COSTS, KINDS
 from automations.mou import APPOINTERS, GROUPS, TOPICS
 from automations.sheets.contract import (
     HEADER_SEARCH_ROWS,
@@ -47,6 +48,9 @@ DROPDOWNS: Mapping[str, tuple[str, ...]] = {
     # The four PD topics of MOU 5.a–d (docs/architecture.md: the sheet contract).
     "Topic": tuple(topic.name for topic in TOPICS),
     "Cancelled": YES_NO,
+    # The Resources tab's kinds and costs (automations/jobs/directory.py).
+    "Kind": KINDS,
+    "Cost": COSTS,
     "Opted Out": YES_NO,
     "Active": YES_NO,
 }
