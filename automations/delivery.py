@@ -157,8 +157,10 @@ class Delivery:
                 chunk.append(action)
                 keys.update(own)
             writes.extend(self._batch(job, chunk, count))
-        finally:
-            self.ledger.flush()  # the last batch's outcomes and write-backs on the disk
+        except MailError:
+            self.ledger.flush()
+            raise
+        self.ledger.flush()  # the last batch's outcomes and write-backs on the disk
 
     def _batch(
         self, job: str, actions: list[Action], count: Callable[[Delivered], None]
