@@ -253,7 +253,9 @@ def test_spanish_webinar_mail_asks_questions_once_and_never_writes_pm_twice(demo
     demo.runner(now=at(demo, day_before)).run(webinar_agendas.JOB)
     spanish = [m for m in family_mail(demo, before) if "Keeping" in m["Subject"]]
     spanish = [m for m in spanish if not m["Subject"].startswith(("Reminder", "Cancelled"))]
-    assert len(spanish) == 2  # the reminder and the cancellation
+    # The reminder and the cancellation, for each region with help to list (issue 15).
+    assert len(spanish) == 4
+    assert sum("Recordatorio" in m["Subject"] for m in spanish) == 2
     for message in spanish:
         text = text_of(message)
         assert text.count("¿Preguntas?") == 1, text
