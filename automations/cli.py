@@ -40,7 +40,7 @@ from automations.render import Renderer
 from automations.report import write_report
 from automations.runner import Runner
 from automations.secrets import exposed_secret_files, exposed_state_files
-from automations.sheets.contract import Table
+from automations.sheets.contract import Table, TabSpec
 from automations.sheets.workbook import WorkbookSpreadsheet
 from automations.throttle import DAY, Throttle
 from automations.translations import TAB as TRANSLATIONS_TAB
@@ -450,17 +450,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         warnings.append(f"the demo workbook {path} is not there yet; the first `run` creates it")
     jobs = [j for j in registry().values() if settings.job(j.name).enabled]
     tab: TabRead | None = None
-    wanted: dict[str, dict[str, object]] = {}
+    wanted: dict[str, dict[str, TabSpec]] = {}
     for job in jobs:
         for sheet, specs in job.tabs(settings).items():
             for spec in specs:
-                wanted.setdefault(sheet, {})[spec.name] = spec
+                known = wanted.setdefault(sheet, {}).get(spec.name)
+                # A tab one job needs is checked as needed, though another reads it if any.
+                if not (spec.optional and known is not None and not known.optional):
+                    wanted[sheet][spec.name] = spec
     for sheet, specs in wanted.items():
         if settings.spreadsheets[sheet].path in not_yet:
             continue
         try:
             spreadsheet = open_spreadsheet(settings, sheet)
-            tables = spreadsheet.read(list(specs.values()))  # type: ignore[arg-type]
+            tables = spreadsheet.read(list(specs.values()))
         except AutomationError as err:
             problems.append(str(err))
             continue

@@ -22,6 +22,7 @@ from automations.mou import APPOINTERS, GROUPS, NEEDED, TOPICS, check_roster, re
 from automations.plan import History, JobInput
 from automations.quarters import quarters
 from automations.sheets.contract import Table
+from automations.tracker_recommendations import RecommendationsFigure, compute_recommendations
 
 # The jobs whose ledger records the tracker reads (JobInput.others): what was sent.
 COMMITTEE_JOB = "committee-invites"
@@ -214,6 +215,8 @@ class Figures:
     sources: tuple[Source, ...]
     skipped_rows: int = 0
     notes: tuple[str, ...] = field(default=())
+    # The committee's recommendations (None when the spreadsheet has no such tab).
+    recommendations: RecommendationsFigure | None = None
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -504,4 +507,5 @@ def compute(given: JobInput) -> Figures:
         sources=_sources(given),
         skipped_rows=skipped,
         notes=tuple(notes),
+        recommendations=compute_recommendations(given),
     )

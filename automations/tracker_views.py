@@ -27,6 +27,12 @@ from automations.tracker import (
     Source,
     WebinarFigure,
 )
+from automations.tracker_recommendations import (
+    AreaFigure,
+    RecommendationsFigure,
+    recommendation_context,
+    recommendation_rows,
+)
 
 # -- the MOU Tracker tab -------------------------------------------------------------
 
@@ -177,6 +183,7 @@ def tab_rows(
         )
     if not figures.webinars:
         add(("No webinars dated within the agreement yet.",))
+    rows.extend(recommendation_rows(figures.recommendations))
     return tuple(rows)
 
 
@@ -282,6 +289,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
         ],
         "notes": list(figures.notes),
         "fingerprint": figures.fingerprint(),
+        "recommendations": recommendation_context(figures.recommendations),
     }
 
 
@@ -371,6 +379,17 @@ def sample_context() -> dict[str, Any]:
             Source("family", "Webinars", 2),
             Source("family", "Families", 240),
             Source("pd", "Staff", 204),
+        ),
+        recommendations=RecommendationsFigure(
+            "2027 Q1",
+            (
+                AreaFigure("Indigenous-language resources", 2, 1, 1),
+                AreaFigure("Legal partnerships", 1, 0, 0),
+                AreaFigure("Resource centers", 0, 0, 2),
+                AreaFigure("PD", 1, 1, 0),
+                AreaFigure("Family webinars", 0, 0, 1),
+                AreaFigure("Other", 0, 0, 0),
+            ),
         ),
     )
     return summary_context(figures)

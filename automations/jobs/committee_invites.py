@@ -25,8 +25,8 @@ from automations.jobs.committee import (
 from automations.jobs.declare import addresses, number, read_options
 from automations.jobs.engine import alert, alert_recipients, missing_row_context, sample_messages
 from automations.jobs.invitations import Invitations
-from automations.jobs.recommendations import RECOMMENDATIONS_IF_ANY, open_for_agenda
 from automations.jobs.occasions import Occasion, already_sent, before_start, on_cancel
+from automations.jobs.recommendations import RECOMMENDATIONS_IF_ANY, open_for_agenda
 from automations.jobs.rows import address_of, message_key
 from automations.mou import APPOINTERS, GROUPS, NEEDED, check_roster
 from automations.plan import InviteSpec, JobInput, Message, Plan
