@@ -13,6 +13,7 @@ from automations.cells import parse_date
 from automations.cli import main
 from automations.jobs import registry
 from tests.fixtures.workbooks import TODAY, read_tab, records, write_workbook
+from tests.test_google_init import empty_spreadsheets
 
 FOLLOWUP = registry()["committee-followup"]
 INVITES = registry()["committee-invites"]
@@ -122,3 +123,20 @@ def test_a_near_miss_progress_header_stops_the_job_and_sends_nothing(demo, capsy
     out = capsys.readouterr()
     assert "Progres" in out.out + out.err
     assert not [p for p in demo.emls() if p.name.startswith("committee-followup")]
+
+
+def test_init_adds_the_recommendations_tab_with_its_dropdowns_on_google(google_demo, capsys):
+    google = empty_spreadsheets(google_demo())
+    assert main(["--config", str(google.config), "init"]) == 0
+    tab = google.emulator.sheet(google.ids["committee"], "Recommendations")
+    headers = tab.values()[0]
+    assert headers[:3] == ["Recommendation ID", "Raised On", "Recommendation"]
+    assert {"Progress", "Last Reminded", "Closed On", "Status"} <= set(headers)
+    rule = tab.validation_at(3, headers.index("Progress"))
+    assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == [
+        "Open",
+        "In progress",
+        "Done",
+        "Dropped",
+    ]
+    assert tab.validation_at(3, headers.index("Area")) is not None
