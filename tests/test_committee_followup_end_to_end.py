@@ -140,3 +140,15 @@ def test_init_adds_the_recommendations_tab_with_its_dropdowns_on_google(google_d
         "Dropped",
     ]
     assert tab.validation_at(3, headers.index("Area")) is not None
+
+
+def test_a_near_miss_progress_header_does_not_stop_the_invitations(demo, capsys):
+    book = demo.committee
+    tabs = {title: read_tab(book, title) for title in ("Members", "Meetings", "Recommendations")}
+    tabs["Recommendations"][0] = [
+        "Progres" if h == "Progress" else h for h in tabs["Recommendations"][0]
+    ]
+    write_workbook(book, tabs)
+    args = ["--config", str(demo.config), "run", "committee-invites", "--today", str(TODAY)]
+    assert main(args) == 0
+    assert len([p for p in demo.emls() if p.name.startswith("committee-invites")]) == 8

@@ -317,3 +317,7 @@ def test_tracker_counts_open_overdue_and_done_this_quarter_by_area(plan_for, dem
     rows_out = recommendation_rows(figure)
     assert ("Total", 2, 1, 1) in rows_out
     assert compute_recommendations(job_input({}, settings=demo.settings, options=None)) is None
+
+
+def test_no_followup_when_the_tab_has_no_recommendations(plan_for):
+    assert plan_for([], [meeting("M1", -2)]).actions == []

@@ -135,7 +135,7 @@ def _followup(
 ) -> Action | None:
     """The follow-up of the last held meeting, on its day (or within LATE_DAYS after)."""
     held = sorted((m for m in meetings if held_meeting(m, given)), key=lambda m: m.start)
-    if not held:
+    if not held or not items:  # nothing to follow up on
         return None
     meeting = held[-1]
     due = meeting.day + dt.timedelta(days=given.options.followup_days)

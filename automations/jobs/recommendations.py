@@ -45,7 +45,13 @@ RECOMMENDATIONS = TabSpec(
     fingerprint=("Raised On", "Recommendation"),
 )
 # What the meeting invitations and the tracker read: the same tab, absent in older sheets.
-RECOMMENDATIONS_IF_ANY = dataclasses.replace(RECOMMENDATIONS, optional=True)
+# Only listed there, never mailed about: a mistyped Progress header must not stop the
+# invitations (committee-followup stops and says so; `check` names the near miss).
+RECOMMENDATIONS_IF_ANY = dataclasses.replace(
+    RECOMMENDATIONS,
+    optional=True,
+    columns=tuple(dataclasses.replace(c, controls=False) for c in RECOMMENDATIONS.columns),
+)
 
 
 @dataclass(frozen=True)
