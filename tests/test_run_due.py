@@ -77,17 +77,18 @@ def test_a_job_that_never_ran_waits_for_its_next_time_and_says_so(demo, ledger):
     settings = demo.settings
     jobs = list(registry().values())
     first = decide(settings, jobs, ledger, at("2026-11-30", "08:00"), record=True)
-    assert [d.due_at for d in first] == [None] * 4
+    assert [d.due_at for d in first] == [None] * len(jobs)
     notes = {d.job.name: d.note for d in first}
     assert notes["committee-invites"] == (
         "committee-invites: has never run; `run due` starts it at its next scheduled time "
         "(Tue Dec 1 at 07:00); `python jobs.py run committee-invites` runs it now"
     )
     later = decide(settings, jobs, ledger, at("2026-11-30", "09:00"), record=True)
-    assert [(d.due_at, d.note) for d in later] == [(None, "")] * 4
+    assert [(d.due_at, d.note) for d in later] == [(None, "")] * len(jobs)
     tomorrow = decide(settings, jobs, ledger, at("2026-12-01", "07:45"), record=True)
     assert {d.job.name: d.due_at for d in tomorrow} == {
         "committee-invites": at("2026-12-01", "07:00"),
+        "committee-followup": at("2026-12-01", "07:15"),
         "pd-reminders": at("2026-12-01", "06:30"),
         "webinar-agendas": at("2026-12-01", "07:30"),
         "mou-tracker": at("2026-12-01", "07:00"),
