@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from automations.jobs import Job
     from automations.ledger import Ledger
     from automations.runner import Runner
-    from automations.sheets.contract import Table
+    from automations.sheets.contract import Table, TabSpec
 
 log = logging.getLogger("automations")
 
@@ -517,17 +517,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         warnings.append(f"the demo workbook {path} is not there yet; the first `run` creates it")
     jobs = [j for j in registry().values() if settings.job(j.name).enabled]
     tab: TabRead | None = None
-    wanted: dict[str, dict[str, object]] = {}
+    wanted: dict[str, dict[str, TabSpec]] = {}
     for job in jobs:
         for sheet, specs in job.tabs(settings).items():
             for spec in specs:
-                wanted.setdefault(sheet, {})[spec.name] = spec
+                known = wanted.setdefault(sheet, {}).get(spec.name)
+                # A tab one job needs is checked as needed, though another reads it if any.
+                if not (spec.optional and known is not None and not known.optional):
+                    wanted[sheet][spec.name] = spec
     for sheet, specs in wanted.items():
         if settings.spreadsheets[sheet].path in not_yet:
             continue
         try:
             spreadsheet = open_spreadsheet(settings, sheet)
-            tables = spreadsheet.read(list(specs.values()))  # type: ignore[arg-type]
+            tables = spreadsheet.read(list(specs.values()))
         except AutomationError as err:
             problems.append(str(err))
             continue

@@ -51,6 +51,11 @@ invite_lead_days = 21
 reminder_days = 2
 co_chairs = ["cochair.district@example.org", "cochair.utla@example.org"]
 
+[jobs.committee-followup]
+schedule = "daily at 07:15"
+notice_days = 3
+cooldown_days = 7
+
 [jobs.pd-reminders]
 schedule = "weekdays at 06:30"
 cooldown_days = 14
@@ -131,6 +136,70 @@ def _meetings(today: dt.date) -> list[tuple[object, ...]]:
             )
         )
     return rows
+
+
+def _recommendations(today: dt.date) -> list[tuple[object, ...]]:
+    """Recommendations in every situation: due soon, overdue, later, done, none reminded yet."""
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).strftime("%-m/%-d/%Y")
+
+    return [
+        (
+            *("Recommendation ID", "Raised On", "Recommendation", "Area", "Owner Email", "Due"),
+            *("Progress", "Notes"),
+        ),
+        (
+            "",
+            day(-75),
+            "Translate the Know Your Rights flyer into Zapotec, Mixteco and K'iche'",
+            "Indigenous-language resources",
+            "mj.hernandez@example.org",
+            day(2),
+            "In progress",
+            "Two translators found through the Mixteco/Indígena Community Organizing Project",
+        ),
+        (
+            "",
+            day(-75),
+            "Partner with a legal aid clinic for monthly Know Your Rights sessions at SEPA sites",
+            "Legal partnerships",
+            "t.aguilar@example.org",
+            day(-10),
+            "Open",
+            "",
+        ),
+        (
+            "",
+            day(-30),
+            "Open a family resource center in each region, with Spanish and Korean staff",
+            "Resource centers",
+            "a.ruiz@example.org",
+            day(45),
+            "",
+            "",
+        ),
+        (
+            "",
+            day(-90),
+            "Add a Family Resources PD session for classified staff",
+            "PD",
+            "d.washington@example.org",
+            day(-20),
+            "Done",
+            "Held at three sites",
+        ),
+        (
+            "",
+            day(-20),
+            "Interpretation into every family language at each webinar",
+            "Family webinars",
+            "h.park@example.org",
+            day(30),
+            "Open",
+            "",
+        ),
+    ]
 
 
 def _pd(today: dt.date) -> dict[str, list[tuple[object, ...]]]:
@@ -631,7 +700,11 @@ def _write_workbook(path: Path, tabs: dict[str, Sequence[Sequence[object]]]) -> 
 def demo_workbooks(today: dt.date) -> dict[str, dict[str, Sequence[Sequence[object]]]]:
     """The demo's spreadsheets by config name, as tab -> rows (header first)."""
     return {
-        "committee": {"Members": MEMBERS, "Meetings": _meetings(today)},
+        "committee": {
+            "Members": MEMBERS,
+            "Meetings": _meetings(today),
+            "Recommendations": _recommendations(today),
+        },
         "family": _family(today),
         "pd": _pd(today),
     }

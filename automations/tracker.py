@@ -24,6 +24,7 @@ from automations.mou import APPOINTERS, GROUPS, NEEDED, TOPICS, check_roster, re
 from automations.plan import History, JobInput
 from automations.quarters import quarters
 from automations.sheets.contract import CellWrite, Table
+from automations.tracker_recommendations import RecommendationsFigure, compute_recommendations
 
 # The jobs whose ledger records the tracker reads (JobInput.others): what was sent.
 COMMITTEE_JOB = "committee-invites"
@@ -272,6 +273,8 @@ class Figures:
     contacts: ContactsFigure | None = None
     # The Resources tab (MOU 3.0, 4.0, 5.d); None when the family spreadsheet has none.
     resources: DirectoryFigure | None = None
+    # The committee's recommendations (None when the spreadsheet has no such tab).
+    recommendations: RecommendationsFigure | None = None
 
     @property
     def quarters_due(self) -> tuple[QuarterFigure, ...]:
@@ -634,5 +637,6 @@ def compute_with_statuses(given: JobInput) -> tuple[Figures, list[CellWrite]]:
         left_out=left_out,
         contacts=contacts_figure(given.table(family.SHEET, family.FAMILIES.name), given.today),
         resources=directory_figure(given, read_directory(given.settings)),
+        recommendations=compute_recommendations(given),
     )
     return figures, writes

@@ -36,6 +36,12 @@ from automations.tracker import (
     Source,
     WebinarFigure,
 )
+from automations.tracker_recommendations import (
+    AreaFigure,
+    RecommendationsFigure,
+    recommendation_context,
+    recommendation_rows,
+)
 
 # -- the MOU Tracker tab -------------------------------------------------------------
 
@@ -223,6 +229,7 @@ def tab_rows(
         add(("No webinars dated within the agreement yet.",))
     rows.extend(contacts_rows(figures.contacts))
     rows.extend(resource_rows(figures.resources))
+    rows.extend(recommendation_rows(figures.recommendations))
     return tuple(rows)
 
 
@@ -394,6 +401,7 @@ def summary_context(figures: Figures) -> dict[str, Any]:
         "contacts": contacts_context(figures.contacts),
         "resources": resource_context(figures.resources),
         "fingerprint": figures.fingerprint(),
+        "recommendations": recommendation_context(figures.recommendations),
     }
 
 
@@ -515,6 +523,17 @@ def sample_context() -> dict[str, Any]:
                 9,
                 "CM-20270115",
                 'Date "Jan 15th" is not a date (write it like 3/4/2026 or 2026-03-04)',
+            ),
+        ),
+        recommendations=RecommendationsFigure(
+            "2027 Q1",
+            (
+                AreaFigure("Indigenous-language resources", 2, 1, 1),
+                AreaFigure("Legal partnerships", 1, 0, 0),
+                AreaFigure("Resource centers", 0, 0, 2),
+                AreaFigure("PD", 1, 1, 0),
+                AreaFigure("Family webinars", 0, 0, 1),
+                AreaFigure("Other", 0, 0, 0),
             ),
         ),
     )

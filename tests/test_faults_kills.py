@@ -103,8 +103,8 @@ def test_ledger_of_a_clean_run_has_every_job(tmp_root):
     clean = baseline("outbox", tmp_root)
     jobs = {key.split("/", 1)[0] for key in clean.keys}
     # 8 committee, 5 PD, 8 webinar (per language and region since issue 15), 5 resources
-    # (4 region batches, 1 confirmation request), 2 family-outreach batches, 10 tracker
-    # summaries.
-    assert len(clean.keys) == 38, sorted(clean.keys)
+    # (4 region batches, 1 confirmation request), 2 family-outreach batches, 2
+    # recommendation digests, 10 tracker summaries.
+    assert len(clean.keys) == 40, sorted(clean.keys)
     assert jobs == set(registry()), jobs
     assert ledger_sends(tmp_root / "baseline-outbox").keys == clean.keys

@@ -45,7 +45,8 @@ def test_init_creates_every_tab_with_headers_frozen_row_and_dropdowns(google_dem
     google = empty_spreadsheets(google_demo())
     code, out, err = cli(capsys, "--config", str(google.config), "init")
     assert code == 0, err
-    assert "created tabs: Members, Meetings, Run Log" in out
+    # Recommendations: issue 15's committee-followup (with its Area and Progress dropdowns).
+    assert "created tabs: Members, Meetings, Recommendations, Run Log" in out
     members = google.emulator.sheet(google.ids["committee"], "Members")
     assert members.values()[0][:3] == ["Name", "Email", "Group"]
     assert members.values()[0][-1] == "Status"

@@ -33,7 +33,7 @@ FIRST_RUN_WITH_IDS = {**FIRST_RUN, "values.batchGet": 4, "values.batchUpdate": 2
 EXPECTED = {
     **{
         name: ({"*": FIRST_RUN_WITH_IDS}, {"*": LATER_RUN})
-        for name in ("committee-invites", "webinar-agendas")
+        for name in ("committee-invites", "committee-followup", "webinar-agendas")
     },
     # Reads three spreadsheets but only logs there (nothing to re-read before the Run
     # Log exists), and rewrites its own 'MOU Tracker' tab: one more batchUpdate.

@@ -88,6 +88,7 @@ def test_a_job_that_never_ran_waits_for_its_next_time_and_says_so(demo, ledger):
     tomorrow = decide(settings, jobs, ledger, at("2026-12-01", "07:45"), record=True)
     assert {d.job.name: d.due_at for d in tomorrow} == {
         "committee-invites": at("2026-12-01", "07:00"),
+        "committee-followup": at("2026-12-01", "07:15"),
         "pd-reminders": at("2026-12-01", "06:30"),
         "webinar-agendas": at("2026-12-01", "07:30"),
         "family-outreach": None,  # weekdays at 08:00: not yet

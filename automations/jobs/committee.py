@@ -5,7 +5,7 @@ Shared by the jobs that mail the committee and by the tracker that counts its me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,8 @@ class Meeting(Event):
     location: str
     online_link: str
     agenda: str
+    # The open recommendations listed under the Agenda (see jobs.recommendations).
+    recommendations: tuple[Mapping[str, Any], ...] = ()
 
     def context(self) -> dict[str, Any]:
         """Template variables describing the meeting."""
@@ -85,6 +87,7 @@ class Meeting(Event):
             "location": self.location,
             "online_link": self.online_link,
             "agenda": self.agenda,
+            "recommendations": list(self.recommendations),
         }
 
 

@@ -6,6 +6,7 @@ reminders; roster-composition and quarter-coverage alerts to the co-chairs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from automations.jobs.declare import addresses, number, read_options
 from automations.jobs.engine import alert, alert_recipients, missing_row_context, sample_messages
 from automations.jobs.invitations import Invitations
 from automations.jobs.occasions import Occasion, already_sent, before_start, on_cancel
+from automations.jobs.recommendations import RECOMMENDATIONS_IF_ANY, open_for_agenda
 from automations.jobs.rows import address_of, message_key, not_counted
 from automations.mou import APPOINTERS, GROUPS, NEEDED, check_roster
 from automations.plan import InviteSpec, JobInput, Message, Plan
@@ -115,6 +117,8 @@ def plan(given: JobInput[CommitteeOptions]) -> Plan:
     roster = check_roster(roster_of(members))
     meeting_rows = read_meetings(given, opts.meeting_minutes)
     meetings = plan.take(meeting_rows)
+    agenda = open_for_agenda(given)
+    meetings = [dataclasses.replace(m, recommendations=agenda) for m in meetings]
     note = f" Roster problem: {'; '.join(roster.problems)}." if roster.problems else ""
     alert_to = alert_recipients(opts.alert_to, given.settings, as_configured=True)
     MAIL.plan(given, meetings, members, plan, note=note)
@@ -215,6 +219,15 @@ def samples(settings: Settings, opts: CommitteeOptions) -> list[Message]:
         "location": "Beaudry Building, Room 1-100",
         "online_link": "https://example.org/join",
         "agenda": "1. Welcome\n2. Updates",
+        "recommendations": [
+            {
+                "id": "REC-20261203",
+                "text": "Translate the Know Your Rights flyer into Zapotec",
+                "area": "Indigenous-language resources",
+                "due": dt.date(2027, 2, 15),
+                "overdue": True,
+            }
+        ],
     }
     changed = {"start": start - dt.timedelta(hours=1), "location": "Room 2"}
     quarter = {"label": "2027 Q1", "start": dt.date(2027, 1, 1), "end": dt.date(2027, 3, 31)}
@@ -249,7 +262,7 @@ JOB = Job(
     "reminders, roster and quarter checks",
     order=10,
     default_schedule="daily at 07:00",
-    tabs=lambda settings: {SHEET: (MEMBERS, MEETINGS)},
+    tabs=lambda settings: {SHEET: (MEMBERS, MEETINGS, RECOMMENDATIONS_IF_ANY)},
     options=options,
     plan=plan,
     samples=samples,

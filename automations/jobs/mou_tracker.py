@@ -17,6 +17,7 @@ from automations.jobs import Job, committee, family, pd
 from automations.jobs.declare import number, option, read_options
 from automations.jobs.directory import OPTIONAL_RESOURCES
 from automations.jobs.engine import alert_recipients, sample_messages
+from automations.jobs.recommendations import RECOMMENDATIONS_IF_ANY
 from automations.jobs.rows import key_part, message_key
 from automations.languages import ENGLISH, Language
 from automations.plan import Action, JobInput, Message, Plan, TabContent
@@ -172,7 +173,7 @@ JOB = Job(
     default_schedule="monthly on day 1 at 07:00",
     # The tabs of the three spreadsheets the tracker reads (read-only).
     tabs=lambda settings: {
-        committee.SHEET: (committee.MEMBERS, committee.MEETINGS),
+        committee.SHEET: (committee.MEMBERS, committee.MEETINGS, RECOMMENDATIONS_IF_ANY),
         family.SHEET: (family.WEBINARS, family.FAMILIES, OPTIONAL_RESOURCES),
         pd.SHEET: (pd.STAFF,),
     },

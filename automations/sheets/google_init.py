@@ -15,6 +15,7 @@ from automations.cells import CellValue, text
 from automations.config import Settings
 from automations.errors import ConfigError
 from automations.jobs.directory import COSTS, KINDS
+from automations.jobs.recommendations import AREAS, PROGRESS
 from automations.mou import APPOINTERS, GROUPS, TOPICS
 from automations.sheets.contract import (
     HEADER_SEARCH_ROWS,
@@ -53,6 +54,9 @@ DROPDOWNS: Mapping[str, tuple[str, ...]] = {
     "Cost": COSTS,
     "Opted Out": YES_NO,
     "Active": YES_NO,
+    # The committee's Recommendations tab (MOU 2.0).
+    "Area": AREAS,
+    "Progress": PROGRESS,
 }
 RUN_LOG_SPEC = TabSpec(RUN_LOG_TAB, tuple(Column(h) for h in RUN_LOG_HEADERS))
 
