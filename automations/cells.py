@@ -100,6 +100,14 @@ STAMP_FORMAT = "mmm d, yyyy h:mm AM/PM"
 DAY_FORMAT = "mmm d, yyyy"
 
 
+def shown_time(value: dt.date) -> str:
+    """A recorded time as its cell shows it: Dec 1, 2026 4:58 PM (a day: Dec 1, 2026)."""
+    shown = f"{value:%b} {value.day}, {value.year}"
+    if isinstance(value, dt.datetime):
+        shown += f" {value.hour % 12 or 12}:{value:%M} {'AM' if value.hour < 12 else 'PM'}"
+    return shown
+
+
 def stamp_value(moment: dt.datetime) -> dt.datetime:
     """A time to record in a cell: to the minute, as the clock in its zone shows it."""
     return moment.replace(second=0, microsecond=0)

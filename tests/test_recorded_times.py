@@ -277,3 +277,12 @@ def test_run_log_when_is_written_as_a_date_cell_in_a_new_tab(tmp_path):
     cell = openpyxl.load_workbook(path)[RUN_LOG_TAB]["A2"]
     assert cell.is_date and cell.number_format == SHOWN
     assert shown(cell.value, cell.number_format) == "Dec 1, 2026 4:58 PM"
+
+
+def test_a_dry_run_shows_a_recorded_time_as_its_cell_will(demo, capsys):
+    from tests.test_cli import cli
+
+    args = ("--config", str(demo.config), "run", "committee-invites", "--dry-run")
+    code, out, _ = cli(capsys, *args, "--today", str(TODAY))
+    assert code == 0
+    assert re.search(r"Invite Sent = 'Nov 30, 2026 \d{1,2}:\d\d [AP]M'", out), out

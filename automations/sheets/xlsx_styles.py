@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from automations.cells import DAY_FORMAT, STAMP_FORMAT, CellValue, serial_number
+from automations.cells import DAY_FORMAT, STAMP_FORMAT, CellValue, serial_number, shown_time
 from automations.sheets.xlsx_read import Package, _xml_prefix, attributes, unescape
 
 _REL_TYPE_STYLES = "/styles"
@@ -44,7 +44,7 @@ class DateStyles:
         code = STAMP_FORMAT if isinstance(value, dt.datetime) else DAY_FORMAT
         if not self.data or b"cellXfs" not in self.data:
             # No styles to add a format to: text that still reads back as the same time.
-            return _shown(value), style
+            return shown_time(value), style
         key = (code, style)
         if key not in self._styles:
             self._styles[key] = self._style(code, style)
@@ -151,11 +151,3 @@ def _with_attributes(element: bytes, **values: str) -> bytes:
 def _is_1904(package: Package) -> bool:
     tag = re.search(rb"<(?:\w+:)?workbookPr\b[^>]*>", package.workbook_xml)
     return bool(tag) and attributes(tag.group(0)).get("date1904", "") in {"1", "true"}
-
-
-def _shown(value: dt.date) -> str:
-    """A recorded time as the date format shows it: Dec 1, 2026 4:58 PM."""
-    shown = f"{value:%b} {value.day}, {value.year}"
-    if isinstance(value, dt.datetime):
-        shown += f" {value.hour % 12 or 12}:{value:%M} {'AM' if value.hour < 12 else 'PM'}"
-    return shown
