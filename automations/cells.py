@@ -147,16 +147,10 @@ def wall_time(value: CellValue) -> dt.datetime | None:
     except ValueError:
         pass
     try:
-        day = parse_date(raw)
+        day = parse_date(raw)  # a whole day, month and year, or no time at all
     except CellValueError:
-        from dateutil import parser as dateparser  # "Dec 1, 2026 4:58 PM": import late
-
-        try:
-            moment = dateparser.parse(raw, default=dt.datetime(2001, 1, 1))
-        except (ValueError, OverflowError):
-            return None
-        return moment.replace(tzinfo=None) if moment.year != 2001 or "2001" in raw else None
-    from dateutil import parser as dateparser
+        return None
+    from dateutil import parser as dateparser  # "Dec 1, 2026 4:58 PM": import late
 
     try:
         moment = dateparser.parse(raw, default=dt.datetime.combine(day, dt.time()))
@@ -188,6 +182,13 @@ def same_stamp(held: CellValue, written: dt.datetime | dt.date) -> bool:
     found = wall_time(held)
     if found is None:
         return False
+    if isinstance(written, dt.datetime) and written.tzinfo is not None and isinstance(held, str):
+        try:
+            instant = dt.datetime.fromisoformat(held.strip())
+        except ValueError:
+            instant = None
+        if instant is not None and instant.tzinfo is not None:  # ISO text with its offset
+            return instant.replace(second=0, microsecond=0) == stamp_value(written)
     if isinstance(written, dt.datetime):
         return found.replace(second=0, microsecond=0) == stamp_value(written).replace(tzinfo=None)
     return found.date() == written and found.time() == dt.time()

@@ -227,7 +227,7 @@ def test_old_iso_text_retyped_text_and_date_cells_read_as_the_same_instant(held)
 
 
 def test_text_that_is_no_time_is_not_read_as_one():
-    for held in ("sent", "yes", "", None, True):
+    for held in ("sent", "yes", "", None, True, "Dec 2026", "4:58 PM", -3):
         assert wall_time(held) is None
 
 
@@ -239,9 +239,10 @@ def test_a_stamp_the_cell_already_shows_is_not_written_again():
         {"Employee ID": "3", "Sent At": "Dec 1, 2026 4:58 PM"},
         {"Employee ID": "4", "Sent At": "2026-11-30T16:58-08:00"},
         {"Employee ID": "5", "Sent At": None},
+        {"Employee ID": "6", "Sent At": "2026-12-02T00:58:00+00:00"},  # the same instant
     ]
     tables = {"people": {"People": make_table(PEOPLE, rows, "people")}}
-    planned = [stamp(str(n), moment) for n in range(1, 6)]
+    planned = [stamp(str(n), moment) for n in range(1, 7)]
     kept = merge(tables, earlier=[], planned=planned, completed=[])
     assert [w.row.key for w in kept] == ["4", "5"]
     assert same_stamp(dt.datetime(2026, 11, 30), dt.date(2026, 11, 30))
