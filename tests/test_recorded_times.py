@@ -287,3 +287,21 @@ def test_a_dry_run_shows_a_recorded_time_as_its_cell_will(demo, capsys):
     code, out, _ = cli(capsys, *args, "--today", str(TODAY))
     assert code == 0
     assert re.search(r"Invite Sent = 'Nov 30, 2026 \d{1,2}:\d\d [AP]M'", out), out
+
+
+def test_a_1904_workbook_gets_the_same_time(tmp_path):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    workbook = openpyxl.Workbook()
+    workbook.epoch = CALENDAR_MAC_1904
+    workbook.active.title = "People"
+    workbook.active.append(["Employee ID"])
+    workbook.active.append(["1"])
+    path = tmp_path / "mac.xlsx"
+    workbook.save(path)
+    book = WorkbookSpreadsheet("people", path, Names())
+    moment = dt.datetime(2026, 12, 1, 16, 58, tzinfo=LA)
+    book.write([stamp("1", moment)], {"People": PEOPLE}, None)
+    assert openpyxl.load_workbook(path)["People"]["B2"].value == dt.datetime(2026, 12, 1, 16, 58)
+    rows = WorkbookSpreadsheet("people", path, Names()).read([PEOPLE])["People"].rows
+    assert parse_stamp(rows[0]["Sent At"], LA) == moment
