@@ -94,6 +94,106 @@ def _date_from_text(raw: str) -> dt.date:
     return first.date()
 
 
+# How the tool writes the times and days it records (Invite Sent, Last Reminded, Run Log):
+# a real date cell showing e.g. "Dec 1, 2026 4:58 PM", in the configured time zone.
+STAMP_FORMAT = "mmm d, yyyy h:mm AM/PM"
+DAY_FORMAT = "mmm d, yyyy"
+
+
+def shown_time(value: dt.date) -> str:
+    """A recorded time as its cell shows it: Dec 1, 2026 4:58 PM (a day: Dec 1, 2026)."""
+    shown = f"{value:%b} {value.day}, {value.year}"
+    if isinstance(value, dt.datetime):
+        shown += f" {value.hour % 12 or 12}:{value:%M} {'AM' if value.hour < 12 else 'PM'}"
+    return shown
+
+
+def stamp_value(moment: dt.datetime) -> dt.datetime:
+    """A time to record in a cell: to the minute, as the clock in its zone shows it."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def serial_number(value: dt.datetime | dt.date) -> float | int:
+    """The sheet serial of a wall time (a whole number for a day)."""
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - dt.datetime.combine(SERIAL_EPOCH, dt.time())
+        return round(delta.days + delta.seconds / 86400, 10)
+    return (value - SERIAL_EPOCH).days
+
+
+def wall_time(value: CellValue) -> dt.datetime | None:
+    """The clock time a recorded-time cell shows, or None when it holds no time.
+
+    Reads what the tool writes now (a date cell: a datetime from a workbook, a serial
+    number from Google), what it wrote before (ISO text such as 2026-12-01T16:58-08:00,
+    read as the clock in that offset) and what staff retype ("Dec 1, 2026 4:58 PM").
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if isinstance(value, int | float):
+        if not 0 < value < _PLAUSIBLE_SERIALS.stop:
+            return None
+        start = dt.datetime.combine(SERIAL_EPOCH, dt.time())
+        return start + dt.timedelta(minutes=round(float(value) * 24 * 60))
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        return dt.datetime.fromisoformat(raw).replace(tzinfo=None)
+    except ValueError:
+        pass
+    try:
+        day = parse_date(raw)  # a whole day, month and year, or no time at all
+    except CellValueError:
+        return None
+    from dateutil import parser as dateparser  # "Dec 1, 2026 4:58 PM": import late
+
+    try:
+        moment = dateparser.parse(raw, default=dt.datetime.combine(day, dt.time()))
+    except (ValueError, OverflowError):
+        return dt.datetime.combine(day, dt.time())
+    return moment.replace(tzinfo=None)
+
+
+def parse_stamp(value: CellValue, zone: dt.tzinfo) -> dt.datetime:
+    """A recorded time (see `wall_time`) as an aware datetime in `zone`.
+
+    ISO text with an offset keeps its instant; every other form is a clock time in `zone`.
+    """
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(zone)
+    found = wall_time(value)
+    if found is None:
+        raise CellValueError(f"{_quote(value)} is not a date and time")
+    return found.replace(tzinfo=zone)
+
+
+def same_stamp(held: CellValue, written: dt.datetime | dt.date) -> bool:
+    """Whether a cell already shows the time (or day) `written` records, to the minute."""
+    found = wall_time(held)
+    if found is None:
+        return False
+    if isinstance(written, dt.datetime) and written.tzinfo is not None and isinstance(held, str):
+        try:
+            instant = dt.datetime.fromisoformat(held.strip())
+        except ValueError:
+            instant = None
+        if instant is not None and instant.tzinfo is not None:  # ISO text with its offset
+            return instant.replace(second=0, microsecond=0) == stamp_value(written)
+    if isinstance(written, dt.datetime):
+        return found.replace(second=0, microsecond=0) == stamp_value(written).replace(tzinfo=None)
+    return found.date() == written and found.time() == dt.time()
+
+
 _TIME_12H = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?\s*m?\.?", re.IGNORECASE)
 _TIME_24H = re.compile(r"(\d{1,2})[:.h](\d{2})(?::(\d{2}))?")
 

@@ -633,7 +633,7 @@ class Ledger:
                     w.row.key,
                     json.dumps(w.row.fingerprint),
                     w.column,
-                    json.dumps(w.value),
+                    _stored(w.value),
                     stamp,
                 )
                 for w in writes
@@ -669,7 +669,7 @@ class Ledger:
                 names.setdefault(spreadsheet, spreadsheet),
                 ref,
                 names.setdefault(column, column),
-                json.loads(value),
+                _restored(value),
             )
             pending.append(PendingWrite(ident, write))
         return pending
@@ -810,3 +810,23 @@ def _event(row: tuple) -> EventRecord:
     uid, job, event_id, sequence, cancelled, starts_at, responses = row
     answers = tuple(AttendeeResponse(*item) for item in json.loads(responses))
     return EventRecord(uid, job, event_id, sequence, bool(cancelled), starts_at, answers)
+
+
+def _stored(value: object) -> str:
+    """A pending write's value as JSON; a recorded time keeps its kind (and offset)."""
+    if isinstance(value, dt.datetime):
+        return json.dumps({"datetime": value.isoformat()})
+    if isinstance(value, dt.date):
+        return json.dumps({"date": value.isoformat()})
+    return json.dumps(value)
+
+
+def _restored(stored: str) -> Any:
+    """The value `_stored` kept (plain JSON values as they were)."""
+    value = json.loads(stored)
+    if isinstance(value, dict):
+        if "datetime" in value:
+            return dt.datetime.fromisoformat(value["datetime"])
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+    return value

@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from automations.cells import mask_email, text
+from automations.cells import mask_email, shown_time, text
 from automations.errors import TemplateProblem
 from automations.jobs.rows import day_words
 from automations.mail.compose import Outgoing
@@ -24,7 +24,7 @@ from automations.outcomes import RunSummary, describe_recipients
 from automations.plan import History, Message, Plan
 from automations.private import private_dir, write_private
 from automations.render import Renderer
-from automations.writeback import Tables, cell_id, current_values, last_per_cell
+from automations.writeback import Tables, current_values, last_per_cell
 
 INDEX = "index.html"
 # Lines a dry run prints before "... and N more".
@@ -167,16 +167,16 @@ def dry_run_lines(
         planned += len(todo)
         who = describe_recipients(r for m in todo for r in m.recipients)
         lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
-    current = current_values(tables) if tables is not None else {}
+    current = current_values(tables) if tables is not None else None
     unchanged = 0
     for write in last_per_cell(plan.writes + [w for a in plan.actions for w in a.on_success]):
-        if current.get(cell_id(write), object()) == text(write.value):
+        if current is not None and current.unchanged(write):
             unchanged += 1
             continue
         where = write.row.key or "new row"
         lines.append(
             f"  write {write.row.tab} [{mask_email(where) if '@' in where else where}] "
-            f"{write.column} = {text(write.value)[:80]!r}"
+            f"{write.column} = {shown(write.value)[:80]!r}"
         )
     for content in plan.tabs:
         lines.append(f"  write tab {content.tab}: replaced by {len(content.rows)} rows")
@@ -204,3 +204,8 @@ def show_dry_run(
     out(f"[dry run] {job}: nothing is sent or written")
     for line in lines:
         out(line)
+
+
+def shown(value: object) -> str:
+    """A written value as its cell will show it (a recorded time: Dec 1, 2026 4:58 PM)."""
+    return shown_time(value) if isinstance(value, dt.date) else text(value)  # type: ignore[arg-type]

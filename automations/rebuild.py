@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from automations.cells import wall_time
 from automations.jobs.rows import plural
 from automations.plan import Action, History, JobInput
 from automations.sheets.contract import RUN_LOG_HEADERS, RUN_LOG_TAB, Column, Table, TabSpec
@@ -108,10 +109,10 @@ def ran_since(log: Table | None, job: str, since: dt.date, *, sending: bool = Fa
     for row in log or ():
         if row.text("Job") != job or row.text("Dry Run").casefold() == "yes":
             continue
-        try:
-            when = dt.date.fromisoformat(row.text("When")[:10])
-        except ValueError:
+        when_read = wall_time(row["When"])  # a date cell now; ISO text in older rows
+        if when_read is None:
             continue
+        when = when_read.date()
         if when >= since and (whole(row.text("Sent")) or not sending):
             return True
     return False

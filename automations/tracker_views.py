@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from automations.cells import CellValue
+from automations.cells import CellValue, shown_time
 from automations.contacts_figures import contacts_context, contacts_rows
 from automations.jobs.directory import KINDS, DirectoryFigure
 from automations.jobs.rows import plural
@@ -90,7 +90,7 @@ def tab_rows(
     add(("MOU Tracker: LAUSD–UTLA Support for Immigrant Students and Families",))
     add(
         (
-            f"Generated at {figures.generated_at.isoformat(timespec='minutes')} ({zone}) "
+            f"Generated {shown_time(figures.generated_at)} ({zone}) "
             f"by jobs.py {job}. This tab is rewritten on every run: edits here are lost.",
         )
     )

@@ -11,10 +11,11 @@ fit for a cell. No I/O here: `automations.sheet_writer` carries the result out.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from automations.cells import CellValue, text
+from automations.cells import CellValue, same_stamp, text
 from automations.sheets.contract import CellWrite, Table, TabSpec, key_text
 
 Tables = Mapping[str, Mapping[str, Table]]
@@ -83,6 +84,16 @@ class CurrentValues:
             return default  # duplicate keys: always write
         return text(rows[0][column])
 
+    def unchanged(self, write: CellWrite) -> bool:
+        """Whether the cell `write` goes to already holds its value (a recorded time
+        compared as the time it shows, so old ISO text or a retyped time is not churned)."""
+        value = write.value
+        if not isinstance(value, dt.date):
+            return self.get(cell_id(write), object()) == text(value)
+        sheet, tab, key, column = cell_id(write)
+        rows = self.rows.get((sheet, tab, key), ())
+        return len(rows) == 1 and column in rows[0] and same_stamp(rows[0][column], value)
+
 
 def current_values(tables: Tables) -> CurrentValues:
     """Cell values as read (plus earlier pending writes), for dropping no-op writes."""
@@ -126,8 +137,4 @@ def merge(
     # The last word on each cell first, then drop no-ops: a status already in the sheet
     # (e.g. "Check: ...") must not lose to an earlier, different write to the same cell.
     last = last_per_cell([*earlier, *planned, *completed, *after_sends])
-    return [
-        w
-        for w in map(printable, last)
-        if cell_id(w) in owed or current.get(cell_id(w), object()) != text(w.value)
-    ]
+    return [w for w in map(printable, last) if cell_id(w) in owed or not current.unchanged(w)]

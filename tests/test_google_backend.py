@@ -122,7 +122,10 @@ def test_run_log_rows_are_appended_without_structural_requests_later(sheets_api,
     assert sheets_api.calls() == {"values.batchGet": 1, "values.batchUpdate": 1}
     log_rows = sheets_api.values(ident, "Run Log")
     assert [r[-1] for r in log_rows] == ["Summary", "first", "second"]
-    assert log_rows[1][0] == "2026-11-30T07:00:00+00:00"
+    # The When is a date cell (issue 13: sortable, read like Nov 30, 2026 7:00 AM).
+    assert isinstance(log_rows[1][0], float)
+    assert sheets_api.sheet(ident, "Run Log").shown(1, 0) == "Nov 30, 2026 7:00 AM"
+    assert sheets_api.sheet(ident, "Run Log").shown(2, 0) == "Nov 30, 2026 7:00 AM"
 
 
 def test_status_lands_on_the_right_row_after_staff_sort_during_run(sheets_api, people):
@@ -188,7 +191,8 @@ def test_new_owned_column_beyond_the_grid_grows_it_in_the_same_structural_reques
     structural = [r for r in sheets_api.requests if r.kind == "batchUpdate"]
     assert len(structural) == 1
     kinds = [next(iter(req)) for req in structural[0].body["requests"]]
-    assert sorted(kinds) == ["addSheet", "appendDimension"]
+    # ... and the new Run Log's When column gets its date format in it (issue 13).
+    assert sorted(kinds) == ["addSheet", "appendDimension", "repeatCell"]
     assert sheets_api.values(ident, "People")[1][4] == "Sent"
 
 

@@ -38,7 +38,7 @@ def test_run_writes_its_own_tab_and_sends_the_summary_to_members_and_owners(demo
     assert result.exit_code == 0 and result.error is None
     rows = read_tab(demo.committee, TAB)
     assert rows[0][0].startswith("MOU Tracker")
-    assert rows[1][0].startswith("Generated at 2026-11-30T07:00")
+    assert rows[1][0].startswith("Generated Nov 30, 2026 7:00 AM (")  # issue 13: as staff read
     labels = [r[0] for r in rows]
     assert "2025 Q3" in labels and "2028 Q2" in labels and "All sites" in labels
     assert read_tab(demo.committee, "Members") == members_before  # staff tabs untouched

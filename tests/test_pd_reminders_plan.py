@@ -139,7 +139,7 @@ def test_one_digest_lists_every_owed_topic_with_its_next_sessions(plan_for):
         "Safe Zones; Enforcement & Confidentiality; Family Resources"
     )
     assert cell(plan, "E1", "Reminders Sent") == 1
-    assert cell(plan, "E1", "Last Reminded") == TODAY.isoformat()
+    assert cell(plan, "E1", "Last Reminded") == TODAY  # a date cell (issue 13)
     assert cell(plan, "E1", "Status").startswith("Reminder 1 of 6 sent 2026-11-30: owes Safe Zones")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from automations.cells import CellValue, CellValueError, parse_stamp, stamp_value, text
 from automations.config import Options, Settings
 from automations.errors import ConfigError
 from automations.jobs.engine import alert, missing_row_context
@@ -214,9 +215,10 @@ class Announcements:
             return
         targets = self.audience(event, people)
         context = self.context(event, given)
-        now = given.now.isoformat(timespec="minutes")
+        now = stamp_value(given.now)
         # Reuse the first send's time so later batches do not move the stamp's date.
-        sent_at = (row.text(first.stamp) if first.stamp else "") or now
+        sent_at = recorded(row[first.stamp], given.settings.timezone) if first.stamp else None
+        sent_at = sent_at or now
         done = f"{self.thing.capitalize()} sent to {{total}}{sent_in(event.language, targets)}"
 
         def first_writes(total: int) -> list[CellWrite]:
@@ -580,3 +582,14 @@ def batch_limit(
         f"visible To address too, so a message holds at most {room} {persons}; runs send "
         f"batches of {room}; set batch_size to {room} or less, or remove it",
     )
+
+
+def recorded(value: CellValue, zone: dt.tzinfo) -> dt.datetime | str | None:
+    """The time a stamp cell records (None when blank); text that is no time is kept as
+    it is, so rewriting it changes nothing."""
+    if text(value) == "":
+        return None
+    try:
+        return parse_stamp(value, zone)
+    except CellValueError:
+        return text(value)

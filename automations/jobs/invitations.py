@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automations.cells import stamp_value
 from automations.config import Settings
 from automations.jobs.engine import alert, missing_row_context, responses_text
 from automations.jobs.events import pending_status
@@ -309,7 +310,7 @@ class Invitations:
         if occasion.version:
             writes.insert(0, write(self.sheet, event.ref, occasion.version, version))
         if first and occasion.stamp:
-            stamp = given.now.isoformat(timespec="minutes")
+            stamp = stamp_value(given.now)
             writes.insert(0, write(self.sheet, event.ref, occasion.stamp, stamp))
         return Action(
             description=description,
@@ -391,7 +392,7 @@ class Invitations:
             )
         ]
         if occasion.stamp:
-            stamp = given.now.isoformat(timespec="minutes")
+            stamp = stamp_value(given.now)
             writes.insert(0, write(self.sheet, event.ref, occasion.stamp, stamp))
         return Action(
             description=f"reminder for {self.kind} {event.id}",

@@ -102,7 +102,7 @@ class Reminders:
             description=self.description.format(number=number, id=row.id),
             messages=[message],
             on_success=[
-                write(self.sheet, row.ref, self.last, today),
+                write(self.sheet, row.ref, self.last, given.today),
                 write(self.sheet, row.ref, self.count, number),
                 write(self.sheet, row.ref, "Status", status),
             ],

@@ -221,7 +221,8 @@ class CellWrite:
     spreadsheet: str
     row: RowRef
     column: str
-    value: str | int | float | None
+    # A datetime or date is a time the tool records: written as a real date cell.
+    value: str | int | float | dt.datetime | dt.date | None
 
 
 @dataclass(frozen=True)
@@ -236,10 +237,10 @@ class RunLogEntry:
     failed: int
     summary: str
 
-    def cells(self) -> list[str | int]:
-        """The row as written: ISO time, job, Yes/No, counts, summary."""
+    def cells(self) -> list[str | int | dt.datetime]:
+        """The row as written: the time (a date cell), job, Yes/No, counts, summary."""
         return [
-            self.when.isoformat(timespec="seconds"),
+            self.when.replace(microsecond=0),
             self.job,
             "Yes" if self.dry_run else "No",
             self.sent,

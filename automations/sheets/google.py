@@ -25,7 +25,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
-from automations.cells import CellValue
+from automations.cells import DAY_FORMAT, STAMP_FORMAT, CellValue, serial_number
 from automations.config import Settings
 from automations.errors import ConfigError, SheetError
 from automations.sheets.contract import (
@@ -420,6 +420,8 @@ class GoogleSpreadsheet:
         cursor = 0
         data: list[dict[str, Any]] = []
         structural: list[dict[str, Any]] = []
+        # Number formats of the recorded times written (after any growth of the grid).
+        formats: list[dict[str, Any]] = []
         for (spec, title, tab_writes), (columns, tab_ranges) in zip(targets, plans, strict=True):
             parts = fetched[cursor : cursor + len(tab_ranges)]
             cursor += len(tab_ranges)
@@ -437,6 +439,7 @@ class GoogleSpreadsheet:
             need_rows = max(r for r, _ in cells) + 1
             need_columns = max(c for _, c in cells) + 1
             structural.extend(_grow(tab, need_rows, need_columns))
+            formats.extend(_date_formats(tab.sheet_id, cells))
         if run_log is not None:
             if log_title is None:
                 new_id = max((t.sheet_id for t in tabs.values()), default=0) + 1
@@ -445,8 +448,9 @@ class GoogleSpreadsheet:
                 log_title, next_row = RUN_LOG_TAB, 0
             else:
                 next_row = len(fetched[cursor]) if cursor < len(fetched) else 0
+            column_a = fetched[cursor] if cursor < len(fetched) else []
             rows: list[list[Any]] = [] if next_row else [list(RUN_LOG_HEADERS)]
-            rows.append(list(run_log.cells()))
+            rows.append([_raw(v) for v in run_log.cells()])
             first = next_row or 0
             data.append(
                 {
@@ -455,14 +459,19 @@ class GoogleSpreadsheet:
                     "values": rows,
                 }
             )
-            structural.extend(
-                _grow(tabs[log_title], first + len(rows), len(RUN_LOG_HEADERS), GROW_ROWS)
-            )
-        if structural:
+            grown = _grow(tabs[log_title], first + len(rows), len(RUN_LOG_HEADERS), GROW_ROWS)
+            structural.extend(grown)
+            # The When column is formatted from the new row to the end of the grid, once:
+            # a later row whose previous When is a number (a date cell) needs nothing.
+            last = column_a[-1][0] if column_a and column_a[-1] else None
+            if grown or structural or formats or not _is_number(last):
+                formats.append(_when_format(tabs[log_title].sheet_id, first + len(rows) - 1))
+        if structural or formats:
+            requests_ = [*structural, *formats]
             try:
                 self.call(
                     "change to the tabs",
-                    lambda: self.http.batch_update(self.key, {"requests": structural}),
+                    lambda: self.http.batch_update(self.key, {"requests": requests_}),
                 )
             except SheetError as err:
                 # A retried addSheet whose first attempt did arrive (the answer was lost):
@@ -614,7 +623,66 @@ def _cell_data(value: CellValue) -> dict[str, Any]:
 
 def _raw(value: Any) -> Any:
     # null would mean "leave the cell as it is"; an empty string clears it.
+    if isinstance(value, dt.date):
+        return serial_number(value)  # a recorded time: its format comes from _date_formats
     return "" if value is None else value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_format(value: dt.date) -> dict[str, Any]:
+    """The cell format of a recorded time: Dec 1, 2026 4:58 PM (or Dec 1, 2026)."""
+    if isinstance(value, dt.datetime):
+        return {"numberFormat": {"type": "DATE_TIME", "pattern": STAMP_FORMAT}}
+    return {"numberFormat": {"type": "DATE", "pattern": DAY_FORMAT}}
+
+
+def _date_formats(sheet_id: int, cells: Mapping[tuple[int, int], Any]) -> list[dict[str, Any]]:
+    """repeatCell requests giving the recorded times among `cells` their date format,
+    one per run of consecutive rows of a column (values keep a cell's format)."""
+    runs: list[tuple[int, int, int, dict[str, Any]]] = []
+    for (row, column), value in sorted(cells.items(), key=lambda item: (item[0][1], item[0][0])):
+        if not isinstance(value, dt.date):
+            continue
+        fmt = _number_format(value)
+        if runs and runs[-1][0] == column and runs[-1][2] == row and runs[-1][3] == fmt:
+            runs[-1] = (column, runs[-1][1], row + 1, fmt)
+        else:
+            runs.append((column, row, row + 1, fmt))
+    return [
+        {
+            "repeatCell": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": start,
+                    "endRowIndex": end,
+                    "startColumnIndex": column,
+                    "endColumnIndex": column + 1,
+                },
+                "cell": {"userEnteredFormat": fmt},
+                "fields": "userEnteredFormat.numberFormat",
+            }
+        }
+        for column, start, end, fmt in runs
+    ]
+
+
+def _when_format(sheet_id: int, first_row: int) -> dict[str, Any]:
+    """The Run Log's When column as date cells from `first_row` to the end of the grid."""
+    return {
+        "repeatCell": {
+            "range": {
+                "sheetId": sheet_id,
+                "startRowIndex": first_row,
+                "startColumnIndex": 0,
+                "endColumnIndex": 1,
+            },
+            "cell": {"userEnteredFormat": _number_format(dt.datetime(2000, 1, 1))},
+            "fields": "userEnteredFormat.numberFormat",
+        }
+    }
 
 
 def _grow(tab: _Tab, rows: int, columns: int, extra_rows: int = 0) -> list[dict[str, Any]]:

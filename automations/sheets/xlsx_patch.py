@@ -37,6 +37,7 @@ from automations.sheets.xlsx_read import (
     rels_part,
     stream_sheet,
 )
+from automations.sheets.xlsx_styles import DateStyles
 
 # Excel refuses a file with a longer cell text.
 MAX_CELL_TEXT = 32_767
@@ -177,8 +178,9 @@ class SheetPatch:
 class _SheetPatcher:
     """Streams one sheet part to `out`, replacing or adding the edited cells."""
 
-    def __init__(self, edit: TabEdit, out: IO[bytes]) -> None:
+    def __init__(self, edit: TabEdit, out: IO[bytes], dates: DateStyles) -> None:
         self.edit = edit
+        self.dates = dates
         self.out = out
         self.report = SheetPatch()
         self.by_row: dict[int, dict[int, CellValue]] = {}
@@ -318,9 +320,14 @@ class _SheetPatcher:
                 return style
         return None
 
+    def _cell(self, row: int, column: int, value: CellValue, style: bytes | None) -> bytes:
+        """A written cell; a recorded time becomes a date cell (see `DateStyles`)."""
+        value, style = self.dates.cell(value, style)
+        return cell_xml(self.xml.prefix, row, column, value, style)
+
     def _new_row(self, number: int, values: Mapping[int, CellValue]) -> bytes:
         cells = [
-            cell_xml(self.xml.prefix, number, column, value, self._style_for(column, None))
+            self._cell(number, column, value, self._style_for(column, None))
             for column, value in sorted(values.items())
             if value is not None and value != ""
         ]
@@ -376,14 +383,14 @@ class _SheetPatcher:
                 if column < last_column:
                     return None
                 style = self._style_for(column, row.attrs)
-                appended.append(cell_xml(p, row.number, column, value, style))
+                appended.append(self._cell(row.number, column, value, style))
                 continue
             inner = found.group(2)
             if inner and b"<" + p + b"f" in inner:
                 return None  # a formula goes: the slow path keeps the package consistent
             _, style, _ = cell_attributes(found.group(1))
             replaced.append(
-                (found.start(), found.end(), cell_xml(p, row.number, column, value, style))
+                (found.start(), found.end(), self._cell(row.number, column, value, style))
             )
         pieces = []
         position = 0
@@ -418,7 +425,7 @@ class _SheetPatcher:
                 if body and b"<" + p + b"f" in body and xml.formula.search(body):
                     self._forget_formula(row.number, column, body)
                 value = todo.pop(column)
-                pieces.append((column, cell_xml(p, row.number, column, value, style)))
+                pieces.append((column, self._cell(row.number, column, value, style)))
                 continue
             raw = match.group(0)
             if body and self.orphans and b"shared" in body:
@@ -430,7 +437,7 @@ class _SheetPatcher:
         for new_column, value in todo.items():
             if value is not None and value != "":
                 style = self._style_for(new_column, row.attrs)
-                pieces.append((new_column, cell_xml(p, row.number, new_column, value, style)))
+                pieces.append((new_column, self._cell(row.number, new_column, value, style)))
         pieces.sort(key=lambda piece: piece[0])
         attrs = row.attrs
         if not row.numbered:
@@ -505,14 +512,16 @@ class _NewTab:
     xml: bytes
 
 
-def _new_sheet_xml(rows: Sequence[Sequence[CellValue]]) -> bytes:
+def _new_sheet_xml(rows: Sequence[Sequence[CellValue]], dates: DateStyles) -> bytes:
     edit = TabEdit(rows=rows)
     body = bytearray()
     for number, cells in enumerate(rows, start=1):
         values = {c: v for c, v in enumerate(cells, start=1) if v is not None and v != ""}
         if values:
             body += b'<row r="%d">' % number
-            body += b"".join(cell_xml(b"", number, c, v, None) for c, v in sorted(values.items()))
+            body += b"".join(
+                cell_xml(b"", number, c, *dates.cell(v, None)) for c, v in sorted(values.items())
+            )
             body += b"</row>"
     bounds = _bounds(
         (r, c)
@@ -539,7 +548,7 @@ def _insert_before_close(data: bytes, element: bytes, addition: bytes) -> bytes:
 
 
 def _plan_new_tabs(
-    package: Package, tabs: Mapping[str, Sequence[Sequence[CellValue]]]
+    package: Package, tabs: Mapping[str, Sequence[Sequence[CellValue]]], dates: DateStyles
 ) -> list[_NewTab]:
     taken = {name.casefold() for name in package.zip.namelist()}
     rel_numbers = [
@@ -557,7 +566,7 @@ def _plan_new_tabs(
             number += 1
         part = f"{folder}/worksheets/sheet{number}.xml".lstrip("/")
         taken.add(part.casefold())
-        planned.append(_NewTab(title, part, f"rId{next_rel}", next_id, _new_sheet_xml(rows)))
+        planned.append(_NewTab(title, part, f"rId{next_rel}", next_id, _new_sheet_xml(rows, dates)))
         next_rel += 1
         next_id += 1
     return planned
@@ -581,14 +590,17 @@ def save_patched(
     with contextlib.ExitStack() as stack:
         patched: dict[str, IO[bytes]] = {}
         formulas_removed = False
+        dates = DateStyles(package)
         for title, edit in edits.items():
             part = package.sheet(title).part
             spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
             with package.open_part(part) as source:
-                formulas_removed |= _SheetPatcher(edit, spool).run(source).formulas_removed
+                formulas_removed |= _SheetPatcher(edit, spool, dates).run(source).formulas_removed
             spool.seek(0)
             patched[part] = spool
-        parts = _package_parts(package, _plan_new_tabs(package, new_tabs), formulas_removed)
+        parts = _package_parts(package, _plan_new_tabs(package, new_tabs, dates), formulas_removed)
+        if (styles := dates.changed()) is not None:
+            parts.replaced[styles[0]] = styles[1]
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
             for info in package.zip.infolist():
                 name = info.filename

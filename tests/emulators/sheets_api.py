@@ -57,6 +57,8 @@ class Sheet:
     cells: list[list[Any]] = field(default_factory=list)
     # (row, column) -> "DATE" | "TIME" | "DATE_TIME" for cells holding serial numbers.
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    # (row, column) -> the numberFormat pattern set by repeatCell, e.g. "mmm d, yyyy".
+    patterns: dict[tuple[int, int], str] = field(default_factory=dict)
     validations: list[tuple[tuple[int, int, int, int], dict]] = field(default_factory=list)
     bold_rows: set[int] = field(default_factory=set)
 
@@ -66,8 +68,17 @@ class Sheet:
             return self.cells[row][column]
         return None
 
-    def set(self, row: int, column: int, value: Any, number_format: str | None = None) -> None:
-        """Store a value (None clears the cell)."""
+    def set(
+        self,
+        row: int,
+        column: int,
+        value: Any,
+        number_format: str | None = None,
+        *,
+        keep_format: bool = False,
+    ) -> None:
+        """Store a value (None clears the cell); `keep_format` keeps the cell's number
+        format unless the value brings its own (as values written through the API do)."""
         while len(self.cells) <= row:
             self.cells.append([])
         line = self.cells[row]
@@ -76,12 +87,20 @@ class Sheet:
         line[column] = value
         if number_format:
             self.formats[(row, column)] = number_format
-        else:
+            self.patterns.pop((row, column), None)
+        elif not keep_format:
             self.formats.pop((row, column), None)
+            self.patterns.pop((row, column), None)
 
     def values(self) -> list[list[Any]]:
         """The grid with trailing blanks trimmed (as the API returns it)."""
         return _trim([list(r) for r in self.cells])
+
+    def shown(self, row: int, column: int) -> str:
+        """What the Sheets UI shows in a cell (its FORMATTED_VALUE)."""
+        return _formatted(
+            self.get(row, column), self.formats.get((row, column)), self.patterns.get((row, column))
+        )
 
     def validation_at(self, row: int, column: int) -> dict | None:
         """The data-validation rule covering a cell (the last one set wins)."""
@@ -290,9 +309,60 @@ def user_entered(value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-def _formatted(value: Any, number_format: str | None) -> str:
+_PATTERN_TOKENS = re.compile(
+    r"yyyy|yy|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|AM/PM|am/pm|A/P|\"[^\"]*\"|.", re.S
+)
+
+
+def render_pattern(moment: dt.datetime, pattern: str) -> str:
+    """A date-time shown with a Sheets date pattern (the tokens the API documents:
+    d, dd, ddd, dddd, m, mm, mmm, mmmm, yy, yyyy, h, hh, mm as minutes after h or before
+    s, ss, AM/PM)."""
+    tokens = _PATTERN_TOKENS.findall(pattern)
+    twelve = any(t.upper() in {"AM/PM", "A/P"} for t in tokens)
+    shown = []
+    for index, token in enumerate(tokens):
+        lower = token.lower()
+        before = next((t.lower() for t in reversed(tokens[:index]) if t.strip(" :")), "")
+        after = next((t.lower() for t in tokens[index + 1 :] if t.strip(" :")), "")
+        minutes = lower in {"m", "mm"} and (before in {"h", "hh"} or after in {"s", "ss"})
+        hour = moment.hour % 12 or 12 if twelve else moment.hour
+        shown.append(
+            {
+                "yyyy": f"{moment.year:04d}",
+                "yy": f"{moment.year % 100:02d}",
+                "mmmm": moment.strftime("%B"),
+                "mmm": moment.strftime("%b"),
+                "mm": f"{moment.minute:02d}" if minutes else f"{moment.month:02d}",
+                "m": str(moment.minute) if minutes else str(moment.month),
+                "dddd": moment.strftime("%A"),
+                "ddd": moment.strftime("%a"),
+                "dd": f"{moment.day:02d}",
+                "d": str(moment.day),
+                "hh": f"{hour:02d}",
+                "h": str(hour),
+                "ss": f"{moment.second:02d}",
+                "s": str(moment.second),
+                "am/pm": "AM" if moment.hour < 12 else "PM",
+                "a/p": "A" if moment.hour < 12 else "P",
+            }.get(lower, token.strip('"'))
+        )
+    return "".join(shown)
+
+
+def _formatted(value: Any, number_format: str | None, pattern: str | None = None) -> str:
     if value is None:
         return ""
+    if (
+        pattern
+        and number_format in {"DATE", "DATE_TIME", "TIME"}
+        and not isinstance(value, bool | str | Formula)
+    ):
+        moment = dt.datetime.combine(SERIAL_EPOCH, dt.time()) + dt.timedelta(days=value)
+        return render_pattern(
+            moment.replace(microsecond=0) + dt.timedelta(seconds=round(moment.microsecond / 1e6)),
+            pattern,
+        )
     if isinstance(value, Formula):
         return value.text
     if isinstance(value, bool):
@@ -311,13 +381,15 @@ def _formatted(value: Any, number_format: str | None) -> str:
     return str(value)
 
 
-def _render(value: Any, number_format: str | None, option: str, date_option: str) -> Any:
+def _render(
+    value: Any, number_format: str | None, option: str, date_option: str, pattern: str | None = None
+) -> Any:
     if option == "FORMATTED_VALUE":
-        return _formatted(value, number_format)
+        return _formatted(value, number_format, pattern)
     if isinstance(value, Formula):
         return value.text  # no evaluation here; FORMULA and the rest show the formula
     if number_format and date_option == "FORMATTED_STRING":
-        return _formatted(value, number_format)
+        return _formatted(value, number_format, pattern)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -665,7 +737,13 @@ class SheetsEmulator:
             line = sheet.cells[r]
             rows.append(
                 [
-                    _render(line[c], sheet.formats.get((r, c)), option, date_option)
+                    _render(
+                        line[c],
+                        sheet.formats.get((r, c)),
+                        option,
+                        date_option,
+                        sheet.patterns.get((r, c)),
+                    )
                     if c < len(line)
                     else None
                     for c in range(c1, min(last_col, len(line) - 1) + 1)
@@ -726,7 +804,8 @@ class SheetsEmulator:
                     if value is None:
                         continue  # null means "leave as is"; "" clears
                     stored, number_format = convert(value)
-                    sheet.set(r1 + r, c1 + c, stored, number_format)
+                    # Values never change a cell's number format (a date format stays).
+                    sheet.set(r1 + r, c1 + c, stored, number_format, keep_format=True)
                     count += 1
             cells_total += count
             width = max((len(v) for v in values), default=0)
@@ -780,6 +859,7 @@ class SheetsEmulator:
             if len(names) != 1 or names[0] not in SUPPORTED_REQUESTS:
                 raise _bad(f"Invalid requests[{number}]: unsupported request {names}")
         rewrites = any(request.get("updateCells") for request in requests)
+        formats = rewrites or any(request.get("repeatCell") for request in requests)
         # All or nothing, like the real API: apply to a copy, keep it only if all succeed.
         trial = SpreadsheetState(
             state.id,
@@ -791,7 +871,8 @@ class SheetsEmulator:
                     bold_rows=set(s.bold_rows),
                     # Only updateCells touches cells: copy them only then (big sheets).
                     cells=[list(r) for r in s.cells] if rewrites else s.cells,
-                    formats=dict(s.formats) if rewrites else s.formats,
+                    formats=dict(s.formats) if formats else s.formats,
+                    patterns=dict(s.patterns) if formats else s.patterns,
                 )
                 for s in state.sheets
             ],
@@ -876,9 +957,41 @@ class SheetsEmulator:
             sheet = target(grid_range.get("sheetId"))
             start = int(grid_range.get("startRowIndex") or 0)
             end = int(grid_range.get("endRowIndex") or start + 1)
-            bold = (
-                ((spec.get("cell") or {}).get("userEnteredFormat") or {}).get("textFormat") or {}
-            ).get("bold")
+            fields = {f.strip() for f in (spec.get("fields") or "").split(",")}
+            entered = (spec.get("cell") or {}).get("userEnteredFormat") or {}
+            if fields & {"userEnteredFormat.numberFormat", "userEnteredFormat", "*"}:
+                number = entered.get("numberFormat") or {}
+                kind = number.get("type")
+                if kind not in {
+                    None,
+                    "TEXT",
+                    "NUMBER",
+                    "PERCENT",
+                    "CURRENCY",
+                    "DATE",
+                    "TIME",
+                    "DATE_TIME",
+                    "SCIENTIFIC",
+                }:
+                    raise _bad(f"Invalid requests[0].repeatCell: unknown number format {kind}")
+                c1 = int(grid_range.get("startColumnIndex") or 0)
+                c2 = int(grid_range.get("endColumnIndex") or sheet.column_count)
+                r2 = int(grid_range.get("endRowIndex") or sheet.row_count)
+                if r2 > sheet.row_count or c2 > sheet.column_count:
+                    raise _bad("Invalid requests[0].repeatCell: range exceeds grid limits")
+                for row in range(start, r2):
+                    for column in range(c1, c2):
+                        if kind in {"DATE", "TIME", "DATE_TIME"}:
+                            sheet.formats[(row, column)] = kind
+                            if number.get("pattern"):
+                                sheet.patterns[(row, column)] = number["pattern"]
+                            else:
+                                sheet.patterns.pop((row, column), None)
+                        else:
+                            sheet.formats.pop((row, column), None)
+                            sheet.patterns.pop((row, column), None)
+                return {}
+            bold = (entered.get("textFormat") or {}).get("bold")
             for row in range(start, end):
                 (sheet.bold_rows.add if bold else sheet.bold_rows.discard)(row)
             return {}
@@ -933,7 +1046,9 @@ def _grid_data(sheet: Sheet, r1: int, c1: int, r2: int | None, c2: int | None) -
                     cell["userEnteredValue"] = {"formulaValue": value.text}
                 else:
                     cell["userEnteredValue"] = {"stringValue": value}
-                cell["formattedValue"] = _formatted(value, sheet.formats.get((r, c)))
+                cell["formattedValue"] = _formatted(
+                    value, sheet.formats.get((r, c)), sheet.patterns.get((r, c))
+                )
             rule = sheet.validation_at(r, c)
             if rule is not None:
                 cell["dataValidation"] = rule
