@@ -43,8 +43,8 @@ def run_through(env: Any, rows: Any) -> None:
     recs = rows("Recommendations")
     assert all(r["Recommendation ID"].startswith("REC-") for r in recs)
     assert statuses(recs) == {
-        "Translate the Know Y": f"Owner reminded {TODAY.isoformat()} (reminder 1 of 4): due soon",
-        "Partner with a legal": f"Owner reminded {TODAY.isoformat()} (reminder 1 of 4): overdue "
+        "Translate the Know Y": "Owner reminded Nov 30, 2026 (reminder 1 of 4): due soon",
+        "Partner with a legal": "Owner reminded Nov 30, 2026 (reminder 1 of 4): overdue "
         "since Nov 20, 2026",
         "Open a family resour": "Open: due Jan 14, 2027; the owner is reminded from Jan 11, 2027",
         "Add a Family Resourc": "Done (closed Nov 30, 2026)",

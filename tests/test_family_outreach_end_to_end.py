@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from automations.cells import parse_date
 from automations.jobs import registry
 from automations.jobs.family import FAMILIES
 from automations.sheets.google_init import init_configured
@@ -53,7 +54,8 @@ def statuses(env) -> dict[str, tuple[str, str]]:
     return {
         str(r["Email"]): (
             str(r.get("Contacts Status") or ""),
-            str(r.get("Contacts Reminded") or ""),
+            # A date cell: a datetime from a workbook, a serial number from Google.
+            str(parse_date(r["Contacts Reminded"])) if r.get("Contacts Reminded") else "",
         )
         for r in env.families()
     }

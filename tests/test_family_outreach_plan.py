@@ -99,7 +99,7 @@ def test_families_not_updated_this_school_year_are_asked_in_bcc_batches_by_langu
     assert all(m.to == ("immigrant-support@example.org",) for m in messages)
     assert batch_key("family-outreach", YEAR, "ask", 1) in sent_to(plan)
     assert cell(plan, "ana", "Contacts Status") == "Asked Nov 30, 2026"
-    assert cell(plan, "ana", "Contacts Reminded") == "2026-11-30"
+    assert cell(plan, "ana", "Contacts Reminded") == dt.date(2026, 11, 30)  # a date cell
     assert cell(plan, "cy", "Contacts Status") == (
         "Contacts updated Sep 2, 2026: nothing to ask this school year"
     )

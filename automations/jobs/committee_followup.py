@@ -84,8 +84,8 @@ def _waiting(item: Recommendation, given: JobInput[FollowupOptions]) -> str:
     assert item.last_reminded is not None
     if item.overdue(given.today):
         after = day_words(item.last_reminded + dt.timedelta(days=opts.cooldown_days))
-        return f"{when}; owner reminded {item.last_reminded.isoformat()}, next on or after {after}"
-    return f"{when}; owner reminded {item.last_reminded.isoformat()}"
+        return f"{when}; owner reminded {day_words(item.last_reminded)}, next on or after {after}"
+    return f"{when}; owner reminded {day_words(item.last_reminded)}"
 
 
 def _digest(
@@ -112,9 +112,9 @@ def _digest(
     for item in stamped:
         count = item.reminders_sent + 1
         when = f"overdue since {day_words(item.due)}" if item.overdue(today) else "due soon"
-        status = f"Owner reminded {today.isoformat()} (reminder {count} of {limit}): {when}"
+        status = f"Owner reminded {day_words(today)} (reminder {count} of {limit}): {when}"
         writes += [
-            write(SHEET, item.ref, "Last Reminded", today.isoformat()),
+            write(SHEET, item.ref, "Last Reminded", today),
             write(SHEET, item.ref, "Reminders Sent", count),
             write(SHEET, item.ref, "Status", status),
         ]
@@ -194,7 +194,7 @@ def plan(given: JobInput[FollowupOptions]) -> Plan:
     for item in items:
         if not item.open:
             if item.closed_on is None:
-                out.writes.append(write(SHEET, item.ref, "Closed On", today.isoformat()))
+                out.writes.append(write(SHEET, item.ref, "Closed On", today))
             status = f"{item.progress} (closed {day_words(closed(item, today))})"
             out.writes.append(write(SHEET, item.ref, "Status", status))
             continue

@@ -230,7 +230,7 @@ def plan(given: JobInput[OutreachOptions]) -> Plan:
             status(f"Not updated this school year: asked on or after {day_words(opens)}{note}")
             continue
         done = f"Reminded {day_words(today)}: contacts not updated yet"
-        writes[address] = [write(SHEET, ref, REMINDED, today.isoformat())]
+        writes[address] = [write(SHEET, ref, REMINDED, today)]
         if address not in asked:
             to_ask.append(person)
             writes[address].append(write(SHEET, ref, STATUS, f"Asked {day_words(today)}{note}"))

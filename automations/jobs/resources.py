@@ -171,7 +171,7 @@ def _confirm(given: JobInput[ResourcesOptions], resource: Resource, plan: Plan) 
             description=f"confirmation request for {resource.name}",
             messages=messages,
             on_success=[
-                write(SHEET, resource.ref, "Confirm Asked", day_words(given.today)),
+                write(SHEET, resource.ref, "Confirm Asked", given.today),
                 write(SHEET, resource.ref, "Status", asked),
             ],
             status=StatusCell(SHEET, resource.ref),
