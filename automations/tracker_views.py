@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from automations.cells import CellValue
+from automations.jobs.engine import response_counts
 from automations.jobs.rows import plural
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
@@ -18,6 +19,7 @@ from automations.tracker import (
     MET,
     MISSED,
     NO_MEETING_YET,
+    NO_SITE,
     NOT_SENT,
     NOT_YET,
     SCHEDULED,
@@ -258,6 +260,8 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                         "held": m.held,
                         "cancelled": m.cancelled,
                         "responses": m.responses,
+                        # The counts, for a summary that says them in its own language.
+                        "rsvp": response_counts(m.responses),
                     }
                     for m in quarter.meetings
                 ],
@@ -272,6 +276,8 @@ def summary_context(figures: Figures) -> dict[str, Any]:
     def site(figure: Any) -> dict[str, Any]:
         return {
             "site": figure.site,
+            # Staff without a Site: the summary names them in the reader's language.
+            "no_site": figure.site == NO_SITE,
             "active": figure.active,
             "inactive": figure.inactive,
             "owe_all": figure.owe_all,
