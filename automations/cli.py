@@ -7,11 +7,9 @@ import contextlib
 import datetime as dt
 import errno
 import gc
-import importlib.metadata
 import logging
 import sqlite3
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -19,9 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from automations import catalogs, translations
 from automations.backends import mail_limits, open_mailer, open_spreadsheet
-from automations.catalogs import LanguageState
 from automations.cells import mask_addresses
 from automations.config import DEFAULT_CONFIG, Settings, load_settings
 from automations.crashes import crash_line, record_crash
@@ -32,16 +28,16 @@ from automations.jobs.rows import day_words
 from automations.languages import Language, english_name
 from automations.lock import RunLock
 from automations.private import explain
-from automations.translations import TAB as TRANSLATIONS_TAB
-from automations.translations import TabRead
 
 # Everything else is imported by the command that needs it: `--help` and `list` must not
 # pay for the sheet, mail, calendar and template libraries (about half a second).
 if TYPE_CHECKING:
+    from automations.catalogs import LanguageState
     from automations.jobs import Job
     from automations.ledger import Ledger
     from automations.runner import Runner
     from automations.sheets.contract import Table, TabSpec
+    from automations.translations import TabRead
 
 log = logging.getLogger("automations")
 
@@ -107,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"configuration file (default: {DEFAULT_CONFIG})",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every message sent")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("list", help="the jobs, their schedules, and when each last ran")
@@ -203,8 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Version(argparse.Action):
+    """--version, asking the package metadata only when given (importlib.metadata costs
+    about a fifth of `--help`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     """The installed package's version ('unknown' when run from a bare copy)."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("automations")
     except importlib.metadata.PackageNotFoundError:
@@ -505,6 +512,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from automations.render import Renderer
     from automations.secrets import exposed_secret_files, exposed_state_files
     from automations.sheets.workbook import WorkbookSpreadsheet
+    from automations.translations import TAB as TRANSLATIONS_TAB
+    from automations.translations import from_tables
 
     settings = _settings(args.config, create_demo=False)
     problems: list[str] = []
@@ -535,7 +544,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(str(err))
             continue
         if TRANSLATIONS_TAB in tables:
-            tab = translations.from_tables({sheet: tables})
+            tab = from_tables({sheet: tables})
         for table in tables.values():
             warnings.extend(header_warnings(spreadsheet.describe(), table))
             for header in table.sensitive_headers:
@@ -690,6 +699,8 @@ def _state_dir_problem(settings: Settings) -> str | None:
     try:
         if not folder.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+        import tempfile
+
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as err:
@@ -787,6 +798,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_translations(args: argparse.Namespace) -> int:
     """`translations sync`: bring the Translations tab's English up to date."""
+    from automations import catalogs, translations
+    from automations.translations import TAB as TRANSLATIONS_TAB
+
     settings = _settings(args.config)
     if "family" not in settings.spreadsheets:
         raise ConfigError(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -58,6 +57,8 @@ def check_roster(members: Iterable[tuple[str, str, str]]) -> Roster:
             + (f", {parents_by['nobody']} not recorded" if parents_by["nobody"] else "")
             + ")"
         )
+    import hashlib  # not at the top: `jobs.py --help` imports this module through the jobs
+
     basis = "|".join(sorted(f"{email.casefold()}:{group}:{by}" for email, group, by in members))
     return Roster(
         dict(counts),

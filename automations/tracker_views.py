@@ -11,6 +11,7 @@ from typing import Any
 from automations.cells import CellValue, shown_time
 from automations.contacts_figures import contacts_context, contacts_rows
 from automations.jobs.directory import KINDS, DirectoryFigure
+from automations.jobs.engine import response_counts
 from automations.jobs.rows import plural
 from automations.mou import NEEDED, TOPICS
 from automations.quarters import quarters as quarter_list
@@ -20,6 +21,7 @@ from automations.tracker import (
     MET,
     MISSED,
     NO_MEETING_YET,
+    NO_SITE,
     NOT_SENT,
     NOT_YET,
     SCHEDULED,
@@ -316,6 +318,8 @@ def summary_context(figures: Figures) -> dict[str, Any]:
                         "held": m.held,
                         "cancelled": m.cancelled,
                         "responses": m.responses,
+                        # The counts, for a summary that says them in its own language.
+                        "rsvp": response_counts(m.responses),
                     }
                     for m in quarter.meetings
                 ],
@@ -330,6 +334,8 @@ def summary_context(figures: Figures) -> dict[str, Any]:
     def site(figure: Any) -> dict[str, Any]:
         return {
             "site": figure.site,
+            # Staff without a Site: the summary names them in the reader's language.
+            "no_site": figure.site == NO_SITE,
             "active": figure.active,
             "inactive": figure.inactive,
             "owe_all": figure.owe_all,

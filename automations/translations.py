@@ -26,26 +26,14 @@ from automations import catalogs
 from automations.catalogs import Overrides, Source
 from automations.cells import CellValue, text
 from automations.languages import english_name, parse_language
-from automations.sheets.contract import CellWrite, Column, Row, RowRef, Table, TabSpec
+from automations.sheets.contract import CellWrite, Row, RowRef, Table
 
-TAB = "Translations"
+# The tab's name and columns live apart (cheap to import); here for readers of this module.
+from automations.translations_tab import TAB
+from automations.translations_tab import TRANSLATIONS as TRANSLATIONS
+
 REVIEWED_KEY = "Reviewed"
 REVIEWED_MARKS = ("✓", "✔", "✔️")
-TRANSLATIONS = TabSpec(
-    TAB,
-    (
-        Column("Key"),
-        Column("English", owned=True),
-        Column("Where Used", owned=True),
-        Column("Note", owned=True),
-        Column("Previous English", owned=True),
-        Column("Status", owned=True),
-    ),
-    key="Key",
-    fingerprint=("English",),
-    optional=True,
-    open_columns=True,
-)
 # Columns of a new tab: the tool's, then one per shipped language, Previous English and
 # Status at the end.
 _FIRST = ("Key", "English", "Where Used", "Note")

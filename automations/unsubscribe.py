@@ -20,11 +20,15 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from automations.errors import MailError
-from automations.ledger import Ledger
-from automations.mail.backend import InboxMailer
 from automations.plan import History
+
+# Only named in signatures: the jobs import this module, `--help` need not import the ledger.
+if TYPE_CHECKING:
+    from automations.ledger import Ledger
+    from automations.mail.backend import InboxMailer
 
 log = logging.getLogger("automations")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import shutil
 import subprocess
 import sys
@@ -255,12 +256,17 @@ SHEET_MAIL_CALENDAR_TEMPLATE_LIBRARIES = (
 
 def imported_by(*args: str) -> set[str]:
     """The top-level packages `jobs.py ARGS` imports, in a fresh interpreter."""
+    return {name.partition(".")[0] for name in modules_imported_by(*args)}
+
+
+def modules_imported_by(*args: str) -> set[str]:
+    """Every module `jobs.py ARGS` imports (dotted names), in a fresh interpreter."""
     code = (
         "import contextlib, sys\n"
         "from automations.cli import main\n"
         "with contextlib.suppress(SystemExit):\n"
         f"    main({list(args)!r})\n"
-        "print(sorted({name.partition('.')[0] for name in sys.modules}))\n"
+        "print(sorted(sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
@@ -277,3 +283,31 @@ def test_help_and_list_import_no_sheet_mail_calendar_or_template_library(demo):
     # Help needs no job module; `list` validates every job's options, and the jobs read
     # languages through automations.languages, which still imports Babel at the top.
     assert "babel" not in help_imports
+
+
+def test_help_and_list_import_neither_package_metadata_catalogs_tracker_nor_composer(demo):
+    # Issue 16: what `--help` and `list` imported without using it was most of their CPU
+    # (the package metadata for --version, the catalogs, the tracker's figures, the mail
+    # composer); the registry still imports every job module to list the jobs.
+    unused = (
+        "importlib.metadata",
+        "automations.catalogs",
+        "automations.translations",
+        "automations.tracker",
+        "automations.tracker_views",
+        "automations.mail.compose",
+    )
+    help_imports = modules_imported_by("--help")
+    list_imports = modules_imported_by("--config", str(demo.config), "list")
+    assert "automations.jobs.mou_tracker" in help_imports
+    for name in unused:
+        assert name not in help_imports, f"--help imported {name}"
+        assert name not in list_imports, f"list imported {name}"
+    assert "automations.ledger" not in help_imports and "email" not in help_imports
+
+
+def test_version_still_says_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jobs.py {importlib.metadata.version('automations')}"

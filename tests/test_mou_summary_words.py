@@ -143,3 +143,55 @@ def test_spanish_topic_names_are_the_same_in_the_pd_digest_and_the_summary(demo)
     summary = render(sample())
     for name in in_digest:
         assert name in summary.html and name in summary.text, name
+
+
+# English words a Spanish reader must not meet in the summary built from a tracker with a
+# site-less staff row, webinars sent in English and Spanish, and a meeting's RSVPs.
+ENGLISH_WORDS = ("no site", "English", "Spanish", "accepted", "declined", "tentative", "no reply")
+
+
+def test_spanish_summary_from_a_tracker_has_no_english_site_language_or_rsvp_words(
+    tracker_input,
+):
+    from automations import tracker
+    from automations.tracker_views import summary_context
+
+    figures = tracker.compute(tracker_input())
+    assert "(no site)" in [s.site for s in figures.pd.sites]
+    assert any(len(w.languages) > 1 for w in figures.webinars)
+    message = render(summary_context(figures))
+    for part in (message.text, message.html):
+        found = [w for w in ENGLISH_WORDS if re.search(rf"\b{w}\b", part, re.I)]
+        assert not found, found
+    assert "(sin plantel)" in message.text and "(sin plantel)" in message.html
+    assert "(inglés, español)" in message.text
+    assert "M1: 5 aceptaron, 1 rechazó" in message.text
+
+
+def test_rsvp_counts_are_read_back_from_the_cell_the_tool_wrote_and_hand_text_kept():
+    from automations.jobs.engine import response_counts, responses_text
+    from automations.plan import AttendeeResponse
+
+    answers = [
+        AttendeeResponse(f"p{i}@example.org", "", r)
+        for i, r in enumerate(["accepted", "accepted", "tentativelyAccepted", "declined", "none"])
+    ]
+    assert response_counts(responses_text(answers)) == {
+        "accepted": 2,
+        "tentative": 1,
+        "declined": 1,
+        "no_reply": 1,
+    }
+    assert response_counts("most said yes") is None
+    context = sample()
+    quarters = [
+        {
+            **q,
+            "meetings": [{**m, "responses": "most said yes", "rsvp": None} for m in q["meetings"]],
+            "responses": "x" if q["meetings"] else "",
+        }
+        for q in context["quarters"]
+    ]
+    assert (
+        "respuestas: CM-20250810: most said yes" in render({**context, "quarters": quarters}).text
+    )

@@ -260,3 +260,19 @@ def test_spanish_webinar_mail_asks_questions_once_and_never_writes_pm_twice(demo
         text = text_of(message)
         assert text.count("¿Preguntas?") == 1, text
         assert "m.." not in text and "m.." not in html_of(message)
+
+
+def test_the_webinar_cancellation_says_the_sessions_language_in_the_familys_language(demo):
+    demo.runner().run(webinar_agendas.JOB)
+    before = names(demo)
+    edit_webinar(demo, "Keeping your family ready", Cancelled="Yes")
+    demo.runner().run(webinar_agendas.JOB)
+    cancels = {
+        m["Subject"].split(":")[0]: m
+        for m in family_mail(demo, before)
+        if "Keeping your family ready" in m["Subject"]
+    }
+    for body in (text_of(cancels["Cancelada"]), html_of(cancels["Cancelada"])):
+        assert "La clase iba a ser en inglés." in body
+    for body in (text_of(cancels["Cancelled"]), html_of(cancels["Cancelled"])):
+        assert "The class was to be given in English." in body

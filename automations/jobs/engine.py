@@ -89,19 +89,34 @@ def missing_row_context(
     return {"what": what, "id": ident, "start": start, "tab": tab, "column": column, "sent": sent}
 
 
+# A provider's answer and the words the Responses cell gives it, in the cell's order.
+ANSWER_WORDS = (
+    ("accepted", "accepted"),
+    ("tentativelyAccepted", "tentative"),
+    ("declined", "declined"),
+)
+NO_REPLY = "no reply"
+
+
 def responses_text(answers: Sequence[AttendeeResponse]) -> str:
     """Attendee answers as staff read them: "5 accepted, 1 declined, 2 no reply"."""
     counts = Counter(a.response for a in answers)
-    parts = [
-        f"{counts[key]} {words}"
-        for key, words in (
-            ("accepted", "accepted"),
-            ("tentativelyAccepted", "tentative"),
-            ("declined", "declined"),
-        )
-        if counts[key]
-    ]
-    waiting = len(answers) - sum(counts[k] for k in ("accepted", "tentativelyAccepted", "declined"))
+    parts = [f"{counts[key]} {words}" for key, words in ANSWER_WORDS if counts[key]]
+    waiting = len(answers) - sum(counts[key] for key, _ in ANSWER_WORDS)
     if waiting or not parts:
-        parts.append(f"{waiting} no reply")
+        parts.append(f"{waiting} {NO_REPLY}")
     return ", ".join(parts)
+
+
+def response_counts(text: str) -> dict[str, int] | None:
+    """The counts of a Responses cell `responses_text` wrote, keyed by its words with
+    underscores ({"accepted": 5, "declined": 1}); None for anything typed by hand, so
+    that a summary in another language can say them in its own words."""
+    words = {w: w.replace(" ", "_") for _, w in ANSWER_WORDS} | {NO_REPLY: "no_reply"}
+    counts: dict[str, int] = {}
+    for part in text.split(", ") if text.strip() else ():
+        number, _, word = part.strip().partition(" ")
+        if not number.isdigit() or word not in words or words[word] in counts:
+            return None
+        counts[words[word]] = int(number)
+    return counts or None

@@ -11,9 +11,10 @@ gone out yet; `--resend` sends it again with newer figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from automations.config import Settings
-from automations.jobs import Job, committee, family, pd
+from automations.jobs import Job, committee, committee_invites, family, pd, webinar_agendas
 from automations.jobs.declare import number, option, read_options
 from automations.jobs.directory import OPTIONAL_RESOURCES
 from automations.jobs.engine import alert_recipients, sample_messages
@@ -22,8 +23,11 @@ from automations.jobs.rows import key_part, message_key
 from automations.languages import ENGLISH, Language
 from automations.plan import Action, JobInput, Message, Plan, TabContent
 from automations.rebuild import REBUILT_FIGURES, Rebuilt, RunLog, ran_since
-from automations.tracker import COMMITTEE_JOB, WEBINAR_JOB, Figures, compute_with_statuses
-from automations.tracker_views import sample_context, summary_context, tab_rows
+
+# The figures and their views are imported by the planner: `--help` and `list` import every
+# job module, and the tracker's dataclasses are a good part of what that costs.
+if TYPE_CHECKING:
+    from automations.tracker import Figures
 
 __all__ = ["TAB", "TrackerOptions", "plan", "sample_context", "summary_key"]
 
@@ -80,7 +84,16 @@ def summary_key(month: str, fingerprint: str, address: str) -> str:
     return message_key(NAME, "summary", month, fingerprint, address.casefold())
 
 
+def sample_context() -> dict[str, Any]:
+    """A made-up but plausible summary (automations.tracker_views.sample_context)."""
+    from automations.tracker_views import sample_context
+
+    return sample_context()
+
+
 def _summary_action(given: JobInput[TrackerOptions], figures: Figures, plan: Plan) -> Action | None:
+    from automations.tracker_views import summary_context
+
     opts = given.options
     month = f"{given.today:%Y-%m}"
     if given.today.day < opts.summary_day and not given.on_demand:
@@ -130,6 +143,9 @@ def _summary_action(given: JobInput[TrackerOptions], figures: Figures, plan: Pla
 
 def plan(given: JobInput[TrackerOptions]) -> Plan:
     """Compute the figures, rewrite the tracker tab, and plan the summary email."""
+    from automations.tracker import compute_with_statuses
+    from automations.tracker_views import tab_rows
+
     opts = given.options
     plan = Plan()
     figures, statuses = compute_with_statuses(given)
@@ -180,6 +196,6 @@ JOB = Job(
     options=options,
     plan=plan,
     samples=samples,
-    histories=(COMMITTEE_JOB, WEBINAR_JOB),
+    histories=(committee_invites.NAME, webinar_agendas.NAME),
     rebuild=rebuild,
 )

@@ -8,16 +8,18 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import quote, unquote
 
-from automations.catalogs import LanguageState
 from automations.cells import CellValueError
 from automations.errors import RowProblem
 from automations.languages import ENGLISH, Language, parse_language
 from automations.plan import History
 from automations.sheets.contract import CellWrite, Row, RowRef, TabSpec, key_text
 from automations.wording import refused_status
+
+if TYPE_CHECKING:
+    from automations.catalogs import LanguageState
 
 T = TypeVar("T")
 

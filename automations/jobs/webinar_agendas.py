@@ -42,7 +42,7 @@ from automations.jobs.rows import address_of, message_key, plural
 from automations.languages import ENGLISH
 from automations.plan import InviteSpec, JobInput, Message, Plan
 from automations.rebuild import Rebuilt, RunLog
-from automations.translations import TRANSLATIONS
+from automations.translations_tab import TRANSLATIONS
 from automations.unsubscribe import UNSUBSCRIBES
 
 __all__ = ["DEFAULT_SENDER_NAME", "FAMILIES", "NAME", "WEBINARS", "batch_key", "options", "plan"]

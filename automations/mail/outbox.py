@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from automations.config import Settings
 from automations.durable import fsync_directory
 from automations.errors import ConfigError
 from automations.mail.backend import SendResult
-from automations.mail.compose import Outgoing, key_digest
+
+# `list` and `check` import this module for its (absent) sending limits; composing mail
+# (the email package) is imported when a message is written.
+if TYPE_CHECKING:
+    from automations.mail.compose import Outgoing
 
 
 class OutboxMailer:
@@ -25,6 +30,8 @@ class OutboxMailer:
         self.written = 0
 
     def _path(self, message: Outgoing) -> Path:
+        from automations.mail.compose import key_digest
+
         return self.folder / f"{message.job}-{key_digest(message.key)}.eml"
 
     def send(self, message: Outgoing) -> SendResult:

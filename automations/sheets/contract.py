@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ RUN_LOG_HEADERS = ("When", "Job", "Dry Run", "Sent", "Skipped", "Failed", "Summa
 HEADER_SEARCH_ROWS = 10
 # Header words that suggest immigration-status data, which the tool must never read: in
 # English and in each shipped language (staff name columns in their own language too).
-SENSITIVE_HEADER = re.compile(
+# Compiled on first use (sensitive_header): about 3 ms, the costliest pattern to compile
+# when `jobs.py --help` imports the jobs, and only reading a tab needs it.
+SENSITIVE_HEADER_PATTERN = (
     r"immigration\s*status|visa|citizen|a[\s-]?number|alien\s*(reg|no)|daca|undocumented|"
     r"legal\s*status|green\s*card|"
     # Spanish: Estatus migratorio, Situación migratoria, Estado migratorio, ciudadanía
@@ -41,9 +44,15 @@ SENSITIVE_HEADER = re.compile(
     r"иммиграционн|миграционн\w*\s+статус|гражданств|\bвиз[аы]\b|грин[\s-]?карт|"
     # Farsi, Arabic
     r"وضعیت\s*(مهاجرت|اقامت)|شهروندی|تابعیت|ویزا|گرین\s*کارت|"
-    r"(وضع|حالة)\s*(الهجرة|الإقامة)|الوضع\s+القانوني|الجنسية|تأشيرة|البطاقة\s+الخضراء",
-    re.IGNORECASE,
+    r"(وضع|حالة)\s*(الهجرة|الإقامة)|الوضع\s+القانوني|الجنسية|تأشيرة|البطاقة\s+الخضراء"
 )
+
+
+@functools.cache
+def sensitive_header() -> re.Pattern[str]:
+    """The compiled SENSITIVE_HEADER_PATTERN (case-insensitive)."""
+    return re.compile(SENSITIVE_HEADER_PATTERN, re.IGNORECASE)
+
 
 # What staff write under their data for themselves: a totals row ("Total", "Subtotal:",
 # "Grand total", "Total general") or a notes row ("Notes: ...", "Notas").
@@ -375,7 +384,7 @@ def build_table(
                 tab=title,
             )
     sensitive = tuple(
-        text(cell) for cell in header_row if text(cell) and SENSITIVE_HEADER.search(text(cell))
+        text(cell) for cell in header_row if text(cell) and sensitive_header().search(text(cell))
     )
     extra: dict[str, int] = {}
     if spec.open_columns:
