@@ -30,7 +30,7 @@ from automations.languages import ENGLISH
 from automations.plan import Action, JobInput, Message, Plan
 from automations.rebuild import Rebuilt, RunLog
 from automations.sensitive_terms import read_terms
-from automations.translations import TRANSLATIONS
+from automations.translations_tab import TRANSLATIONS
 
 NAME = "family-outreach"
 TEMPLATE = "family_outreach"
