@@ -12,6 +12,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import automations.jobs
@@ -178,7 +179,9 @@ def new_job(demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     section = "[jobs.contact-outreach]\ncooldown_days = 30\n"
     demo.config.write_text(f"{top}\n{folder}\n\n[{tables}\n{section}", encoding="utf-8")
     family = demo.folder / "family.xlsx"
-    tabs = {title: read_tab(family, title) for title in ("Webinars", "Families")}
+    # Every tab the demo has (other jobs read them), plus the new job's.
+    titles = openpyxl.load_workbook(family, read_only=True).sheetnames
+    tabs = {title: read_tab(family, title) for title in titles}
     tabs["Contacts"] = [
         ("Email", "Name", "Language", "Opted Out", "Contacts Updated"),
         ("ana@example.org", "Ana", "Español", "", ""),
