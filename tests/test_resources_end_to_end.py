@@ -26,7 +26,8 @@ def test_run_all_shows_verified_entries_asks_about_stale_ones_and_mails_once_a_q
         "Shown to families in the East region"
     )
     assert (
-        "asked office@counsel-west.example.org on" in rows["Westside Counseling Center"]["Status"]
+        "asked office@counsel-west.example.org to confirm"
+        in rows["Westside Counseling Center"]["Status"]
     )
     assert rows["Westside Counseling Center"]["Confirm Asked"]
     assert rows["Valley Adult School ESL"]["Status"].startswith("Not shown to families: no phone")

@@ -151,12 +151,16 @@ def _confirm(given: JobInput[ResourcesOptions], resource: Resource, plan: Plan) 
         return f"{base}; nobody to ask: add a Contact Email or set jobs.{NAME}.owner"
     who = " and ".join(to)
     keys = {address: confirm_key(resource, address) for address in to}
-    if all(given.history.was_sent(k) for k in keys.values()):
-        return f"{base}; asked {who} on {resource.asked or 'an earlier run'} to confirm the details"
+    # One wording whether the request went this run or an earlier one (a run killed
+    # before its write-back must leave the same status as one that was not): the day
+    # asked is the Confirm Asked cell's.
     asked = (
-        f"{base}; asked {who} on {day_words(given.today)} to confirm the details on file "
-        "(address, phone, hours, languages, cost, website); update Verified On once they answer"
+        f"{base}; asked {who} to confirm the details on file (address, phone, hours, "
+        "languages, cost, website; the day is in Confirm Asked); update Verified On once "
+        "they answer"
     )
+    if all(given.history.was_sent(k) for k in keys.values()):
+        return asked
     context = {
         "resource": resource.on_file(),
         "verified": day_words(verified) if verified else "(never)",
