@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,35 @@ def test_a_504_after_which_the_message_is_in_sent_items_is_not_sent_again(graph,
     # Pretend Exchange took it but the gateway timed out: the copy is in Sent Items.
     graph.state.fail(504, 5, method="POST", path="sendMail")
     assert mailer.send(mail).state == "sent"
+    assert len(graph.state.sent) == 1
+
+
+class StallSentItemsSearchOnce(list):
+    """Emulator failures that also hold the first Sent Items search past the client's
+    timeout (the emulator answers it afterwards, to nobody)."""
+
+    def __init__(self, state, stall: float) -> None:
+        super().__init__(state.failures)
+        self.state, self.stall, self.stalled = state, stall, 0
+
+    def __iter__(self):
+        yield from list.__iter__(self)
+        last = self.state.requests[-1]
+        if not self.stalled and last.method == "GET" and "SentItems" in last.path:
+            self.stalled += 1
+            time.sleep(self.stall)
+
+
+def test_a_sent_items_search_that_times_out_is_asked_again_not_left_uncertain(graph, m365):
+    mailer = m365(timeout=1, max_retries=3)
+    mail = outgoing()
+    assert mailer.send(mail).state == "sent"
+    graph.state.fail(504, 1, method="POST", path="sendMail")
+    graph.state.failures = stall = StallSentItemsSearchOnce(graph.state, 1.5)
+    # The 504 sends the mailer to Sent Items; that search times out once. A search is a
+    # read, so it is asked again and finds the copy: sent, not "uncertain", not resent.
+    assert mailer.send(mail).state == "sent"
+    assert stall.stalled == 1
     assert len(graph.state.sent) == 1
 
 

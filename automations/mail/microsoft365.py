@@ -263,9 +263,14 @@ class Microsoft365Mailer:
         self._signed_in = True
 
     def _call(
-        self, what: str, request: Callable[[], T], retry: tuple[int, ...] = RETRY_STATUSES
+        self,
+        what: str,
+        request: Callable[[], T],
+        retry: tuple[int, ...] = RETRY_STATUSES,
+        reads: bool = False,
     ) -> T:
-        """Run one Graph request, retrying `retry` statuses within max_retries and max_wait."""
+        """Run one Graph request, retrying `retry` statuses within max_retries and max_wait;
+        a read (`reads`) is retried after a timeout or a dropped connection too."""
         self._sign_in()
         waited = 0.0
         attempt = 0
@@ -280,6 +285,18 @@ class Microsoft365Mailer:
                     raise
                 pause = _retry_after(err.response, attempt)
                 if waited + pause > self.config.max_wait:
+                    raise
+                self.retries += 1
+                attempt += 1
+                waited += pause
+                self._sleep(pause)
+            except RequestException:
+                if not reads:
+                    raise
+                # A read changes nothing in the mailbox: asking again after a timeout or a
+                # dropped connection is safe (a send is not: it may have been taken).
+                pause = _retry_after(None, attempt)
+                if attempt >= self.config.max_retries or waited + pause > self.config.max_wait:
                     raise
                 self.retries += 1
                 attempt += 1
@@ -403,6 +420,7 @@ class Microsoft365Mailer:
             response = self._call(
                 "search Sent Items",
                 lambda: connection.get(url, params={"$filter": query, "$top": 1, "$select": "id"}),
+                reads=True,
             )
         except (HTTPError, RequestException, MailError):
             return None
