@@ -15,7 +15,7 @@ from typing import Any
 from automations.cells import CellValue, CellValueError, parse_stamp, stamp_value, text
 from automations.config import Options, Settings
 from automations.errors import ConfigError
-from automations.jobs.engine import alert, missing_row_context
+from automations.jobs.engine import missing_row_alert
 from automations.jobs.events import known_events, pending_status
 from automations.jobs.occasions import Occasion
 from automations.jobs.people import Person
@@ -453,18 +453,18 @@ class Announcements:
             )
             if not alert_to:
                 continue
-            start = dt.datetime.combine(
-                day, dt.time.fromisoformat(str(state["start"])), given.settings.timezone
-            )
-            what = f'family {self.kind} "{title}"' if title else f"family {self.kind}"
-            context = missing_row_context(what, ident, start, self.tab, self.id_column, sent)
             actions.append(
-                alert(
-                    f"missing-row alert for {self.kind} {ident}",
-                    (self.job_name, ident, "missing-alert"),
-                    "missing_row_alert",
-                    context,
-                    alert_to,
+                missing_row_alert(
+                    job_name=self.job_name,
+                    kind=self.kind,
+                    ident=ident,
+                    state=state,
+                    settings=given.settings,
+                    what=f'family {self.kind} "{title}"' if title else f"family {self.kind}",
+                    tab=self.tab,
+                    column=self.id_column,
+                    sent=sent,
+                    recipients=alert_to,
                 )
             )
         return actions

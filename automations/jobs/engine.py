@@ -89,6 +89,35 @@ def missing_row_context(
     return {"what": what, "id": ident, "start": start, "tab": tab, "column": column, "sent": sent}
 
 
+def missing_row_alert(
+    *,
+    job_name: str,
+    kind: str,
+    ident: str,
+    state: Mapping[str, Any],
+    settings: Settings,
+    what: str,
+    tab: str,
+    column: str,
+    sent: str,
+    recipients: Iterable[str],
+) -> Action:
+    """The one alert about event `ident` whose row left `tab`; `state` is the ledger's
+    snapshot of it (its date and start), `sent` says what went out under it."""
+    start = dt.datetime.combine(
+        dt.date.fromisoformat(str(state["date"])),
+        dt.time.fromisoformat(str(state["start"])),
+        settings.timezone,
+    )
+    return alert(
+        f"missing-row alert for {kind} {ident}",
+        (job_name, ident, "missing-alert"),
+        "missing_row_alert",
+        missing_row_context(what, ident, start, tab, column, sent),
+        recipients,
+    )
+
+
 # A provider's answer and the words the Responses cell gives it, in the cell's order.
 ANSWER_WORDS = (
     ("accepted", "accepted"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from automations.cells import stamp_value
 from automations.config import Settings
-from automations.jobs.engine import alert, missing_row_context, responses_text
+from automations.jobs.engine import missing_row_alert, responses_text
 from automations.jobs.events import pending_status
 from automations.jobs.occasions import Occasion
 from automations.jobs.people import Person
@@ -440,17 +440,18 @@ class Invitations:
             )
             if not alert_to:
                 continue
-            start = dt.datetime.combine(
-                day, dt.time.fromisoformat(str(state["start"])), given.settings.timezone
-            )
-            context = missing_row_context(what, ident, start, tab, self.id_column, sent)
             actions.append(
-                alert(
-                    f"missing-row alert for {self.kind} {ident}",
-                    (self.job_name, ident, "missing-alert"),
-                    "missing_row_alert",
-                    context,
-                    alert_to,
+                missing_row_alert(
+                    job_name=self.job_name,
+                    kind=self.kind,
+                    ident=ident,
+                    state=state,
+                    settings=given.settings,
+                    what=what,
+                    tab=tab,
+                    column=self.id_column,
+                    sent=sent,
+                    recipients=alert_to,
                 )
             )
         return actions
