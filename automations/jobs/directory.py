@@ -19,8 +19,16 @@ from automations.cells import CellValueError, parse_date, parse_email, parse_lin
 from automations.config import Options, Settings
 from automations.errors import ConfigError, RowProblem
 from automations.jobs.declare import columns
-from automations.jobs.rows import Reading, cell, day_words, duplicates, row_ref, rows_phrase
-from automations.languages import Language, english_name, parse_language
+from automations.jobs.rows import (
+    Reading,
+    cell,
+    day_words,
+    duplicates,
+    language_codes,
+    row_ref,
+    rows_phrase,
+)
+from automations.languages import Language, english_name
 from automations.plan import JobInput
 from automations.sheets.contract import Row, RowRef, TabSpec
 
@@ -216,17 +224,9 @@ def _cost(row: Row) -> str:
 
 
 def _languages(row: Row) -> tuple[str, ...]:
-    codes = []
-    for part in re.split(r"[,;/]", row.text("Languages")):
-        if part.strip():
-            language = parse_language(part)
-            if language is None:
-                raise RowProblem(
-                    f'Languages "{part.strip()}" is not a language we recognise '
-                    '(list them like "English, Spanish, Korean")'
-                )
-            codes.append(language.code)
-    return tuple(dict.fromkeys(codes))
+    return language_codes(
+        row.text("Languages"), "Languages", 'list them like "English, Spanish, Korean"'
+    )
 
 
 def _resource(row: Row, ref: RowRef, directory: Directory, today: dt.date) -> Resource:

@@ -20,7 +20,7 @@ from automations.jobs.declare import columns
 from automations.jobs.directory import Directory
 from automations.jobs.events import Event, EventRow, read_events
 from automations.jobs.people import Fields, Person, read_people
-from automations.jobs.rows import Reading, day_words, row_ref
+from automations.jobs.rows import Reading, day_words, language_codes, row_ref
 from automations.languages import Language, parse_language
 from automations.mou import REQUIRED_SECTIONS
 from automations.plan import JobInput
@@ -219,18 +219,9 @@ def _webinar(row: EventRow) -> Webinar:
 
 def read_interpretation(value: str) -> tuple[str, ...]:
     """Codes of the languages in an Interpretation cell ("Spanish, Korean"; "es / ko")."""
-    codes: list[str] = []
-    for part in value.replace(";", ",").replace("/", ",").split(","):
-        if not part.strip():
-            continue
-        language = parse_language(part)
-        if language is None:
-            raise RowProblem(
-                f'Interpretation "{part.strip()}" is not a language we recognise (list the '
-                'interpreted languages, e.g. "Spanish, Korean")'
-            )
-        codes.append(language.code)
-    return tuple(dict.fromkeys(codes))
+    return language_codes(
+        value, "Interpretation", 'list the interpreted languages, e.g. "Spanish, Korean"'
+    )
 
 
 def read_webinars(given: JobInput[Any], minutes: int) -> Reading[Webinar]:

@@ -240,6 +240,23 @@ def address_of(value: str) -> str:
     return parseaddr(value)[1] or value.strip()
 
 
+def language_codes(value: str, column: str, example: str) -> tuple[str, ...]:
+    """Codes of the languages a cell lists ("Spanish, Korean"; "es / ko"; ";" too), in
+    order, once each; a part that is no language is a RowProblem naming `column` and
+    showing `example` (how to list them)."""
+    codes: list[str] = []
+    for part in re.split(r"[,;/]", value):
+        if not part.strip():
+            continue
+        language = parse_language(part)
+        if language is None:
+            raise RowProblem(
+                f'{column} "{part.strip()}" is not a language we recognise ({example})'
+            )
+        codes.append(language.code)
+    return tuple(dict.fromkeys(codes))
+
+
 def day_words(day: dt.date) -> str:
     """A date as statuses name it, 'Dec 10, 2026': unlike 10/12/2026, it cannot be misread."""
     return f"{day:%b} {day.day}, {day.year}"
