@@ -164,3 +164,57 @@ def test_very_long_text_is_cut_to_what_excel_accepts(tmp_path):
     package = patched(path, {"T": TabEdit({(1, 1): "x" * 40_000})})
     value = read_grid(package, "T").values[0][0]
     assert isinstance(value, str) and len(value) == 32_767 and value.endswith("…")
+
+
+def _rewrite_sheet(path, change) -> None:
+    parts = parts_of(path)
+    parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"].decode()).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_a_cell_text_that_looks_like_a_cell_reference_is_not_taken_for_the_cell(tmp_path):
+    path = excel_workbook(tmp_path / "b.xlsx", {"T": [["a"], ["x", "old"]]})
+    # Text may hold quotes: a note reading  r="B2"  must not be overwritten as cell B2.
+    _rewrite_sheet(
+        path,
+        lambda xml: xml.replace(
+            '<c r="A2" t="s"><v>1</v></c>',
+            '<c r="A2" t="inlineStr"><is><t>see r="B2" here</t></is></c>',
+        ),
+    )
+    assert read_grid(Package(path.read_bytes()), "T").values[1] == ['see r="B2" here', "old"]
+    package = patched(path, {"T": TabEdit({(2, 2): "new", (2, 3): "added"})})
+    assert read_grid(package, "T").values[1] == ['see r="B2" here', "new", "added"]
+
+
+def test_pretty_printed_rows_empty_rows_and_cells_out_of_order_are_patched(tmp_path):
+    path = excel_workbook(tmp_path / "b.xlsx", {"T": [["a", "b"], ["c", "d"], ["e"]]})
+
+    def reshape(xml: str) -> str:
+        # Some generators indent rows, write a row without cells as <row .../>, put a
+        # space before ">" and list a row's cells out of column order.
+        xml = xml.replace("<row ", "\n  <row ").replace("</sheetData>", "\n</sheetData>")
+        xml = re.sub(r'<row r="3"([^>]*)>.*?</row>', r'<row r="3"\1 />', xml)
+        xml = xml.replace('<row r="1"', '<row r="1" ', 1)
+        return re.sub(r'(<c r="A2"[^>]*>.*?</c>)(<c r="B2"[^>]*>.*?</c>)', r"\2\1", xml, flags=re.S)
+
+    _rewrite_sheet(path, reshape)
+    assert read_grid(Package(path.read_bytes()), "T").values == [["a", "b"], ["c", "d"]]
+    edits = {(1, 3): "new", (2, 1): "C", (2, 2): "D", (3, 2): "F"}
+    package = patched(path, {"T": TabEdit(edits)})
+    assert read_grid(package, "T").values == [["a", "b", "new"], ["C", "D"], [None, "F"]]
+    openpyxl.load_workbook(path)
+
+
+def test_a_row_cut_by_the_read_chunk_is_patched_whole(tmp_path):
+    # Rows long enough that some straddle the 1 MiB chunks the sheet is read in.
+    long = "x" * 300_000
+    rows = [["Name", "Notes"]] + [[f"n{i}", long] for i in range(10)]
+    path = excel_workbook(tmp_path / "b.xlsx", {"T": rows})
+    edits = {(row, 3): f"status {row}" for row in range(2, 12)}
+    package = patched(path, {"T": TabEdit(edits)})
+    values = read_grid(package, "T").values
+    assert [row[2] for row in values[1:]] == [f"status {row}" for row in range(2, 12)]
+    assert all(row[1] == long for row in values[1:])

@@ -293,9 +293,8 @@ class SheetXml:
     def __post_init__(self) -> None:
         p = re.escape(self.prefix)
         self.sheet_data = re.compile(rb"<" + p + rb"sheetData\b[^>]*?(/?)>")
-        self.row = re.compile(
-            rb"\s*(<" + p + rb"row\b([^>]*?)(?:/>|>(.*?)</" + p + rb"row>))", re.S
-        )
+        self.row_open = b"<" + self.prefix + b"row"
+        self.row_close = b"</" + self.prefix + b"row>"
         self.end = re.compile(rb"\s*</" + p + rb"sheetData\s*>")
         self.cell = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
         self.value = re.compile(rb"<" + p + rb"v\b[^>]*?(?:/>|>(.*?)</" + p + rb"v>)", re.S)
@@ -392,8 +391,8 @@ def stream_sheet(source: IO[bytes]) -> SheetStream:
         position = 0
         previous = 0
         while True:
-            match = xml.row.match(buffer, position)
-            if match is None:
+            found = _next_row(buffer, position, xml)
+            if found is None:
                 if xml.end.match(buffer, position) is not None:
                     drain(buffer[position:])
                     return
@@ -402,14 +401,43 @@ def stream_sheet(source: IO[bytes]) -> SheetStream:
                 if not more():
                     raise NotAWorkbook("the file is damaged or incomplete (a tab is cut short)")
                 continue
-            attrs = match.group(2)
+            attrs, body, end = found
             number = _ROW_NUMBER.search(attrs)
             previous = int(number.group(1)) if number else previous + 1
-            yield RowXml(previous, attrs, match.group(3), match.group(0), number is not None)
-            position = match.end()
+            yield RowXml(previous, attrs, body, buffer[position:end], number is not None)
+            position = end
 
     stream.rows = rows()
     return stream
+
+
+_SPACE = re.compile(rb"\s*")
+
+
+def _next_row(
+    buffer: bytes, position: int, xml: SheetXml
+) -> tuple[bytes, bytes | None, int] | None:
+    """(attributes, body or None, end) of the <row> element starting at `position` (after
+    any whitespace), or None when none starts there or it is not all in `buffer` yet.
+
+    Found with `bytes.find`: a lazy regex scan for `</row>` over every row's cells cost
+    more than the rest of patching a big tab.
+    """
+    start = _SPACE.match(buffer, position).end()  # type: ignore[union-attr]
+    if not buffer.startswith(xml.row_open, start):
+        return None
+    name_end = start + len(xml.row_open)
+    if name_end >= len(buffer) or buffer[name_end] not in b" \t\r\n/>":
+        return None
+    tag_end = buffer.find(b">", name_end)
+    if tag_end < 0:
+        return None
+    if buffer[tag_end - 1] == 0x2F:  # "/>": a row without cells
+        return buffer[name_end : tag_end - 1], None, tag_end + 1
+    closing = buffer.find(xml.row_close, tag_end)
+    if closing < 0:
+        return None
+    return buffer[name_end:tag_end], buffer[tag_end + 1 : closing], closing + len(xml.row_close)
 
 
 _COLUMNS: dict[bytes | str, int] = {}
