@@ -407,12 +407,15 @@ def _email_domain(domain: str) -> str | None:
         return None
 
 
+_NOT_IN_ADDRESS = re.compile(r"[\r\n\t,;<>]")
+
+
 def parse_email(value: CellValue) -> str:
     """Return a normalised email address or explain why it is not one."""
     raw = text(value)
     if not raw:
         raise CellValueError("is blank")
-    if any(ch in raw for ch in "\r\n\t,;<>"):
+    if _NOT_IN_ADDRESS.search(raw):
         raise CellValueError(f"{_quote(raw)} is not a valid email address")
     local, at, domain = raw.rpartition("@")
     if at and len(local) <= 64 and len(raw) <= 254 and _SIMPLE_LOCAL.fullmatch(local):

@@ -24,7 +24,7 @@ from automations.outcomes import RunSummary, describe_recipients
 from automations.plan import History, Message, Plan
 from automations.private import private_dir, write_private
 from automations.render import Renderer
-from automations.writeback import Tables, current_values, last_per_cell
+from automations.writeback import Tables, current_values, last_by_cell
 
 INDEX = "index.html"
 # Lines a dry run prints before "... and N more".
@@ -155,33 +155,45 @@ def dry_run_lines(
     lines: list[str] = []
     planned = 0
     problems: list[str] = []
+    # Only the first MAX_LISTED lines are shown: the rest are counted, not worded (a big
+    # tab's dry run has hundreds of thousands).
+    unlisted = 0
     for action in plan.actions:
         todo = [m for m in action.messages if not history.was_sent(m.key)]
         if not todo:
             continue
         for message in todo:
             try:
-                renderer.render(message.template, message.language, message.context)
+                renderer.check(message.template, message.language, message.context)
             except TemplateProblem as err:
                 problems.append(str(err))
         planned += len(todo)
+        if len(lines) >= MAX_LISTED:
+            unlisted += 1
+            continue
         who = describe_recipients(r for m in todo for r in m.recipients)
         lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
     current = current_values(tables) if tables is not None else None
     unchanged = 0
-    for write in last_per_cell(plan.writes + [w for a in plan.actions for w in a.on_success]):
-        if current is not None and current.unchanged(write):
+    writes = last_by_cell(plan.writes + [w for a in plan.actions for w in a.on_success])
+    for cell, write in writes.items():
+        if current is not None and current.unchanged(write, cell):
             unchanged += 1
-            continue
-        where = write.row.key or "new row"
-        lines.append(
-            f"  write {write.row.tab} [{mask_email(where) if '@' in where else where}] "
-            f"{write.column} = {shown(write.value)[:80]!r}"
-        )
+        elif len(lines) >= MAX_LISTED:
+            unlisted += 1
+        else:
+            where = write.row.key or "new row"
+            lines.append(
+                f"  write {write.row.tab} [{mask_email(where) if '@' in where else where}] "
+                f"{write.column} = {shown(write.value)[:80]!r}"
+            )
     for content in plan.tabs:
-        lines.append(f"  write tab {content.tab}: replaced by {len(content.rows)} rows")
-    if len(lines) > MAX_LISTED:
-        lines = [*lines[:MAX_LISTED], f"  … and {len(lines) - MAX_LISTED} more"]
+        if len(lines) >= MAX_LISTED:
+            unlisted += 1
+        else:
+            lines.append(f"  write tab {content.tab}: replaced by {len(content.rows)} rows")
+    if unlisted:
+        lines.append(f"  … and {unlisted} more")
     if unchanged:
         lines.append(f"  ({unchanged} cell(s) already hold what would be written: unchanged)")
     return lines, planned, problems

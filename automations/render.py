@@ -445,6 +445,15 @@ class Renderer:
             self._cache[key] = cached
         return cached
 
+    def check(self, template: str, language: Language, context: Mapping[str, Any]) -> None:
+        """Render `template` as `render` does, to prove it works (raises TemplateProblem),
+        without putting the person's name in: that is a text replacement, which cannot
+        fail, and a dry run of 58,000 digests would spend a second on it."""
+        name = context.get("name")
+        if isinstance(name, str) and name.strip():
+            context = {**context, "name": NAME_PLACEHOLDER}
+        self.render(template, language, context)
+
     def render_page(self, template: str, language: Language, context: Mapping[str, Any]) -> str:
         """Render the standalone page `template`.html (a printed flyer: its CSS is kept in
         <style>, not inlined) in `language`, falling back to English."""

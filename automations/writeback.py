@@ -37,20 +37,34 @@ def printable(write: CellWrite) -> CellWrite:
     return write if clean == value else dataclasses.replace(write, value=clean)
 
 
-def cell_id(write: CellWrite) -> CellId:
+def cell_id(write: CellWrite, folded: dict[str, str] | None = None) -> CellId:
     """Which cell a write goes to: spreadsheet, tab, row key (compared as staff would),
-    column. Rows with a blank key are told apart by their fingerprint, never merged."""
-    key = key_text(write.row.key) or repr(write.row.fingerprint)
-    return (write.spreadsheet, write.row.tab, key, write.column)
+    column. Rows with a blank key are told apart by their fingerprint, never merged.
+    `folded` memoises keys across calls: a row's writes share its key."""
+    raw = write.row.key
+    key = folded.get(raw) if folded is not None else None
+    if key is None:
+        key = key_text(raw)
+        if folded is not None:
+            folded[raw] = key
+    return (write.spreadsheet, write.row.tab, key or repr(write.row.fingerprint), write.column)
+
+
+def last_by_cell(writes: Iterable[CellWrite]) -> dict[CellId, CellWrite]:
+    """The last write to each cell (later knowledge wins) by cell, in last-seen order."""
+    last: dict[CellId, CellWrite] = {}
+    folded: dict[str, str] = {}
+    pop = last.pop
+    for write in writes:
+        cell = cell_id(write, folded)
+        pop(cell, None)
+        last[cell] = write
+    return last
 
 
 def last_per_cell(writes: Iterable[CellWrite]) -> list[CellWrite]:
-    """Keep the last write to each cell (later knowledge wins), in first-seen order."""
-    last: dict[CellId, CellWrite] = {}
-    for write in writes:
-        last.pop(cell_id(write), None)
-        last[cell_id(write)] = write
-    return list(last.values())
+    """Keep the last write to each cell (later knowledge wins), in last-seen order."""
+    return list(last_by_cell(writes).values())
 
 
 def _index(tables: Tables) -> dict[tuple[str, str, str], list[dict[str, CellValue]]]:
@@ -76,23 +90,18 @@ class CurrentValues:
     def __init__(self, tables: Tables) -> None:
         self.rows = _index(tables)
 
-    def get(self, cell: CellId, default: object = None) -> object:
-        """The text of `cell` as read, or `default` (unknown cell or duplicate keys)."""
-        sheet, tab, key, column = cell
+    def unchanged(self, write: CellWrite, cell: CellId | None = None) -> bool:
+        """Whether the cell `write` goes to (`cell`, when known) already holds its value (a
+        recorded time compared as the time it shows, so old ISO text or a retyped time is
+        not churned)."""
+        value = write.value
+        sheet, tab, key, column = cell or cell_id(write)
         rows = self.rows.get((sheet, tab, key), ())
         if len(rows) != 1 or column not in rows[0]:
-            return default  # duplicate keys: always write
-        return text(rows[0][column])
-
-    def unchanged(self, write: CellWrite) -> bool:
-        """Whether the cell `write` goes to already holds its value (a recorded time
-        compared as the time it shows, so old ISO text or a retyped time is not churned)."""
-        value = write.value
-        if not isinstance(value, dt.date):
-            return self.get(cell_id(write), object()) == text(value)
-        sheet, tab, key, column = cell_id(write)
-        rows = self.rows.get((sheet, tab, key), ())
-        return len(rows) == 1 and column in rows[0] and same_stamp(rows[0][column], value)
+            return False  # a new cell, or duplicate keys: always write
+        if isinstance(value, dt.date):
+            return same_stamp(rows[0][column], value)
+        return text(rows[0][column]) == text(value)
 
 
 def current_values(tables: Tables) -> CurrentValues:
@@ -102,6 +111,9 @@ def current_values(tables: Tables) -> CurrentValues:
 
 def apply(tables: Tables, writes: Iterable[CellWrite]) -> None:
     """Apply write-backs to rows in memory, as if the sheet already showed them."""
+    writes = list(writes)
+    if not writes:  # the usual run: nothing pending, no index of every row to build
+        return
     index = _index(tables)
     specs: dict[tuple[str, str], TabSpec] = {
         (sheet, tab): table.spec
@@ -136,5 +148,10 @@ def merge(
     current = current_values(tables)
     # The last word on each cell first, then drop no-ops: a status already in the sheet
     # (e.g. "Check: ...") must not lose to an earlier, different write to the same cell.
-    last = last_per_cell([*earlier, *planned, *completed, *after_sends])
-    return [w for w in map(printable, last) if cell_id(w) in owed or not current.unchanged(w)]
+    last = last_by_cell([*earlier, *planned, *completed, *after_sends])
+    kept = []
+    for cell, write in last.items():
+        write = printable(write)
+        if cell in owed or not current.unchanged(write, cell):
+            kept.append(write)
+    return kept

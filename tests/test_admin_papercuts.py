@@ -10,6 +10,9 @@ from pathlib import Path
 import openpyxl
 
 from automations.jobs import registry
+from automations.plan import Plan, TabContent
+from automations.preview import MAX_LISTED, dry_run_lines
+from automations.sheets.contract import CellWrite, RowRef
 from automations.sheets.xlsx_read import OLE2_MAGIC
 from tests.fixtures.workbooks import TODAY
 from tests.test_cli import cli
@@ -109,6 +112,22 @@ def test_dry_run_lists_only_writes_that_change_a_cell_then_counts_the_rest(demo,
     writes = [line for line in out.splitlines() if line.startswith("  write ")]
     assert len(writes) == 1 and "Members" in writes[0] and email[0] in writes[0]
     assert re.search(r"\(\d+ cell\(s\) already hold what would be written: unchanged\)", out)
+
+
+def test_a_long_dry_run_lists_the_first_lines_and_counts_every_other_change():
+    writes = [
+        CellWrite("pd", RowRef("Staff", f"E{n}"), "Status", f"Reminder {n}")
+        for n in range(MAX_LISTED + 5)
+    ]
+    # A later write to the same cell replaces the earlier one: it is one change.
+    writes.append(CellWrite("pd", RowRef("Staff", "e0"), "Status", "Reminder again"))
+    plan = Plan(writes=writes, tabs=[TabContent("pd", "MOU Tracker", (("x",),))])
+    lines, planned, problems = dry_run_lines(plan, history=None, renderer=None)
+    assert planned == 0 and problems == []
+    assert len(lines) == MAX_LISTED + 1
+    assert lines[0] == "  write Staff [E1] Status = 'Reminder 1'"
+    assert lines[-2] == f"  write Staff [E{MAX_LISTED}] Status = 'Reminder {MAX_LISTED}'"
+    assert lines[-1] == "  … and 6 more"  # 4 cell writes, the E0 write and the tab
 
 
 def test_check_ends_with_one_summary_line(demo, capsys):

@@ -41,6 +41,15 @@ def test_missing_variable_fails_loudly():
         Renderer(TEMPLATES).render("committee_invite", ENGLISH, {"name": "Ana"})
 
 
+def test_checking_a_message_fails_as_rendering_it_does_and_leaves_the_name_to_the_send():
+    renderer = Renderer(TEMPLATES)
+    with pytest.raises(TemplateProblem, match=r"committee_invite.*'meeting' is undefined"):
+        renderer.check("committee_invite", ENGLISH, {"name": "Ana"})
+    renderer.check("committee_invite", ENGLISH, {**context(), "name": "Ana <Board>"})
+    rendered = renderer.render("committee_invite", ENGLISH, {**context(), "name": "Ana <Board>"})
+    assert "Ana &lt;Board&gt;" in rendered.html and "Ana <Board>" in rendered.text
+
+
 def test_sheet_values_are_escaped_in_html():
     rendered = Renderer(TEMPLATES).render(
         "committee_invite",

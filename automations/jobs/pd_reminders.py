@@ -38,7 +38,7 @@ from automations.jobs.rows import (
     plural,
     write,
 )
-from automations.mou import TOPICS
+from automations.mou import TOPICS, Topic
 from automations.plan import Action, Attendee, JobInput, Message, Plan, StatusCell
 from automations.rebuild import Rebuilt, RunLog
 
@@ -119,6 +119,8 @@ def plan(given: JobInput[PdOptions]) -> Plan:
         else:
             status = f"Upcoming ({on}): listed once earlier sessions have passed"
         plan.writes.append(write(SHEET, session.ref, "Status", status))
+    # People owing the same topics share one list: the render cache freezes it once.
+    owed_topics: dict[tuple[Topic, ...], list[dict[str, Any]]] = {}
     for person in staff:
         owed = "; ".join(t.name for t in person.owed)
         plan.writes.append(write(SHEET, person.ref, "Outstanding", owed))
@@ -127,7 +129,7 @@ def plan(given: JobInput[PdOptions]) -> Plan:
             continue
         context = {
             "name": person.name,
-            "topics": [topics[t.code] for t in person.owed],
+            "topics": owed_topics.setdefault(person.owed, [topics[t.code] for t in person.owed]),
             "contact": opts.pd_contact,
             "registered": sorted(registrations.get(person.email.casefold(), [])),
         }

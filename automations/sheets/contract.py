@@ -454,10 +454,15 @@ def is_footer(values: Sequence[CellValue]) -> bool:
     """Whether a row's non-blank staff cells are a totals or notes row rather than data:
     one cell labelled Total/Subtotal/Notes..., every other one a figure (a formula's
     result) or nothing. A row holding an address, a date or any other text is data."""
-    labels = [v for v in values if isinstance(v, str) and FOOTER_LABEL.fullmatch(v.strip())]
-    if len(labels) != 1:
-        return False
-    return all(v is labels[0] or _is_figure(v) for v in values)
+    label = None
+    for value in values:
+        if isinstance(value, str) and FOOTER_LABEL.fullmatch(value.strip()):
+            if label is not None:
+                return False
+            label = value
+        elif not _is_figure(value):
+            return False  # most rows stop here, at their first cell
+    return label is not None
 
 
 def _is_figure(value: CellValue) -> bool:
