@@ -898,13 +898,18 @@ COMMANDS = {
 }
 
 
+def collect_less_often() -> None:
+    """Tune the garbage collector for a run: it reads tens of thousands of rows that live
+    until it ends, and with the default thresholds the collector rescans them hundreds of
+    times (2 of a 75,000-row dry run's 6 CPU seconds on Google Sheets)."""
+    gc.set_threshold(100_000, 50, 1000)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    # A run reads tens of thousands of rows that live until it ends; with the default
-    # thresholds the collector rescans them hundreds of times. Collect far less often.
-    gc.set_threshold(100_000, 50, 1000)
+    collect_less_often()
     # Our own handler on our logger: one line per event on the current stderr (cron mails it).
     logger = logging.getLogger("automations")
     for handler in [h for h in logger.handlers if getattr(h, "_jobs_cli", False)]:

@@ -39,6 +39,9 @@ class Figures:
     peak_mib: float
     output: str = ""
     code: int = 0
+    # CPU seconds spent reading the tabs and planning (the job's own work, before any
+    # message is rendered or sent), when the child timed them.
+    read_plan: float | None = None
 
     def per_cpu_second(self, count: int) -> float:
         """`count` things per CPU second."""
@@ -62,9 +65,32 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+_READ_PLAN = [0.0]
+
+
+def time_read_and_plan() -> None:
+    """Count the CPU of every Planning.read and Planning.plan in this process (reported as
+    read_plan): the part of a dry run the issue's "read + plan" figure means."""
+    from automations.planning import Planning
+
+    for name in ("read", "plan"):
+        method = getattr(Planning, name)
+
+        def timed(*args: object, _method=method, **kwargs: object) -> object:
+            started = time.process_time()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                _READ_PLAN[0] += time.process_time() - started
+
+        setattr(Planning, name, timed)
+
+
 def report(**extra: object) -> None:
     """Print this child's figures as the last line of its output (read by `measured`)."""
     figures = {"cpu": own_cpu(), "peak_mib": own_peak_mib(), "wall": time.perf_counter() - START}
+    if _READ_PLAN[0]:
+        figures["read_plan"] = _READ_PLAN[0]
     print("BENCH " + json.dumps(figures | extra), flush=True)
 
 
@@ -100,7 +126,14 @@ def measured(arguments: Sequence[str], cwd: Path = ROOT) -> Figures:
     if outside.code not in (0, 1) or not lines:
         raise SystemExit(f"{' '.join(arguments)} failed (exit {outside.code}):\n{outside.output}")
     inside = json.loads(lines[-1].removeprefix("BENCH "))
-    return Figures(inside["cpu"], outside.wall, inside["peak_mib"], outside.output, outside.code)
+    return Figures(
+        inside["cpu"],
+        outside.wall,
+        inside["peak_mib"],
+        outside.output,
+        outside.code,
+        inside.get("read_plan"),
+    )
 
 
 def cli(arguments: Sequence[str], cwd: Path = ROOT) -> Figures:
@@ -303,6 +336,7 @@ def google_child(config: Path, job: str, today: str, dry_run: bool) -> None:
 
     from google.oauth2.credentials import Credentials
 
+    from automations.cli import collect_less_often
     from automations.config import load_settings
     from automations.jobs import registry
     from automations.ledger import Ledger
@@ -311,6 +345,7 @@ def google_child(config: Path, job: str, today: str, dry_run: bool) -> None:
     from automations.runner import Runner
     from automations.sheets.google import open_google_spreadsheet
 
+    collect_less_often()  # as `jobs.py` does before any run
     settings = load_settings(config)
     credentials = Credentials(token="bench-offline-token")
     day = dt.date.fromisoformat(today)
@@ -344,6 +379,7 @@ def main() -> int:
     if args.child == "floor":
         floor(args.workbook, args.messages, args.out, build=not args.no_build)
         return 0
+    time_read_and_plan()
     if args.child == "google":
         google_child(args.config, "pd-reminders", args.today, args.dry_run)
         return 0

@@ -8,7 +8,9 @@ folder, then measures, each in a fresh process:
 - the floor: the same rows read with the bare reader (python-calamine), the same number
   of digests rendered with bare Jinja2 and built with `email.message.EmailMessage`.
 
-It prints CPU, wall time, peak memory and tool / floor per size, and the fitted growth
+It prints CPU, wall time, peak memory and tool / floor per size, the CPU of reading the
+tabs and planning alone (read + plan: the dry run before any message is rendered), and
+the fitted growth
 exponent (1.0 is linear). Exits 1 when a run fails or takes more than 1 GiB.
 
     python bench/pd_reminders.py [--sizes 10000,75000] [--backends workbook,google]
@@ -164,11 +166,12 @@ def would_send(figures: Figures) -> int:
 
 
 def line(label: str, figures: Figures, floor: Figures | None = None) -> str:
-    """One printed figure: CPU, wall, peak memory, and the ratio to the floor."""
+    """One printed figure: CPU, wall, peak memory, the ratio to the floor, read + plan."""
     ratio = f"; {figures.cpu / floor.cpu:.2f}x the floor's CPU" if floor else ""
+    read_plan = f"; read + plan {figures.read_plan:.2f} s" if figures.read_plan else ""
     return (
         f"  {label:<22} CPU {figures.cpu:6.2f} s, wall {figures.wall:6.2f} s, "
-        f"peak {figures.peak_mib:5.0f} MiB{ratio}"
+        f"peak {figures.peak_mib:5.0f} MiB{ratio}{read_plan}"
     )
 
 

@@ -425,12 +425,20 @@ def build_table(
             if waiting:
                 held.append((Row(offset, values), waiting))
                 continue
-        for column, value in values.items():
-            # Control characters (pasted from other systems) never reach mail or statuses.
-            if isinstance(value, str) and search_control(value):
-                values[column] = CONTROL_CHARACTERS.sub("", value)
-                cleaned.append((offset, column))
-        staff = [values[name] for name in staff_columns if text(values[name])]
+        # Control characters (pasted from other systems) never reach mail or statuses.
+        # One search over the row's text first: almost every row has none.
+        if search_control("".join([v for v in values.values() if isinstance(v, str)])):
+            for column, value in values.items():
+                if isinstance(value, str) and search_control(value):
+                    values[column] = CONTROL_CHARACTERS.sub("", value)
+                    cleaned.append((offset, column))
+        # A staff cell counts when text() of it is not blank: only None and blank text are.
+        staff = [
+            value
+            for name in staff_columns
+            if (value := values[name]) is not None
+            and not (isinstance(value, str) and not value.strip())
+        ]
         if staff and spec.key is not None and not spec.open_columns and is_footer(staff):
             footers.append(Row(offset, values))
         elif staff:
