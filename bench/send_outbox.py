@@ -234,6 +234,7 @@ def main() -> int:
                 f"{tool.per_cpu_second(messages):.0f} messages per CPU-second, "
                 f"{per_message} syncs per message"
             )
+            cpu.setdefault("tool", []).append(tool.cpu)
             if floor is None:
                 shutil.rmtree(folder)
                 continue
@@ -242,7 +243,6 @@ def main() -> int:
                 f"{floor.peak_mib:.0f} MiB, {floor.per_cpu_second(messages):.0f} messages per "
                 f"CPU-second; tool / floor = {tool.cpu / floor.cpu:.2f}"
             )
-            cpu.setdefault("tool", []).append(tool.cpu)
             cpu.setdefault("floor", []).append(floor.cpu)
             if peer is not None:
                 print(
