@@ -9,7 +9,7 @@ the MOU Tracker tab, `contacts_context` gives the report its values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +21,13 @@ NO_SCHOOL = "(no school)"
 NO_REGION = "(no region)"
 
 
-def place_of(row: Row) -> tuple[str, str]:
-    """A family's (school, region) as typed on its row; blank ones named as such.
-
-    The one place the tracker reads where a family is: the resources job reads Region and
-    School too (and may map a school to its region through a Schools tab).
-    """
-    return row.text("School") or NO_SCHOOL, row.text("Region") or NO_REGION
+def place_of(row: Row, schools: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """A family's (school, region): the row's Region, else its School's region on the
+    Schools tab (`schools`: region by casefolded school), as the resources job reads it;
+    blank ones named as such."""
+    school = " ".join(row.text("School").split())
+    region = row.text("Region") or (schools or {}).get(school.casefold(), "")
+    return school or NO_SCHOOL, region or NO_REGION
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,12 @@ def _groups(tally: dict[str, list[int]]) -> tuple[ContactsGroup, ...]:
     return tuple(ContactsGroup(name, *tally[name]) for name in sorted(tally))
 
 
-def contacts_figure(table: Table | None, today: dt.date) -> ContactsFigure | None:
-    """The figures from the Families tab (None without one, or without the column)."""
+def contacts_figure(
+    table: Table | None, today: dt.date, school_regions: Mapping[str, str] | None = None
+) -> ContactsFigure | None:
+    """The figures from the Families tab (None without one, or without the column); a
+    family with a School and no Region counts in its school's region on `school_regions`
+    (the Schools tab: region by casefolded school)."""
     if table is None or UPDATED not in table.present:
         return None
     year = school_year(today)
@@ -87,7 +91,7 @@ def contacts_figure(table: Table | None, today: dt.date) -> ContactsFigure | Non
             continue
         seen.add(address)
         mark = _mark(row[UPDATED], today, year.start)
-        school, region = place_of(row)
+        school, region = place_of(row, school_regions)
         for tally in (overall, schools.setdefault(school, [0, 0, 0])):
             _count(tally, mark)
         _count(regions.setdefault(region, [0, 0, 0]), mark)

@@ -635,7 +635,11 @@ def compute_with_statuses(given: JobInput) -> tuple[Figures, list[CellWrite]]:
         skipped_rows=len(left_out),
         notes=tuple(notes),
         left_out=left_out,
-        contacts=contacts_figure(given.table(family.SHEET, family.FAMILIES.name), given.today),
+        contacts=contacts_figure(
+            given.table(family.SHEET, family.FAMILIES.name),
+            given.today,
+            family.read_schools(given),
+        ),
         resources=directory_figure(given, read_directory(given.settings)),
         recommendations=compute_recommendations(given),
     )

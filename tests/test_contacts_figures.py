@@ -75,6 +75,29 @@ def test_place_of_reads_school_and_region():
     assert place_of(Row(3, {})) == ("(no school)", "(no region)")
 
 
+def test_a_family_with_only_a_school_counts_in_the_region_the_schools_tab_gives_it():
+    schools = {"roosevelt hs": "East"}  # as family.read_schools reads the Schools tab
+    assert place_of(Row(2, {"School": "Roosevelt  HS"}), schools) == ("Roosevelt HS", "East")
+    # A typed Region wins; a school not on the tab has no region.
+    assert place_of(Row(3, {"School": "Roosevelt HS", "Region": "South"}), schools)[1] == "South"
+    assert place_of(Row(4, {"School": "Banning HS"}), schools)[1] == "(no region)"
+    rows = [
+        {
+            "Email": "a@example.org",
+            "School": "Roosevelt HS",
+            "Emergency Contacts Updated": "9/1/2026",
+        },
+        {"Email": "b@example.org", "Region": "East"},
+        {"Email": "c@example.org", "School": "Banning HS"},
+    ]
+    figure = contacts_figure(make_table(FAMILIES, rows), TODAY, schools)
+    assert figure is not None
+    assert [(g.name, g.counted, g.updated) for g in figure.regions] == [
+        ("(no region)", 1, 0),
+        ("East", 2, 1),
+    ]
+
+
 def test_the_school_year_turns_in_july():
     rows = [{"Email": "a@example.org", "Emergency Contacts Updated": "6/30/2026"}]
     june = contacts_figure(make_table(FAMILIES, rows), dt.date(2026, 6, 30))
@@ -95,6 +118,9 @@ def test_the_demo_tracker_tab_and_report_show_the_section(demo, tmp_path):
         "this school year: 2 / 7 (29%)."
     ]]  # fmt: skip
     assert ["Roosevelt HS", 2, 0, "0%"] in tab and ["Banning HS", 1, 1, "100%"] in tab
+    # The demo's Roosevelt and Banning families have no Region: the Schools tab gives it.
+    assert ["East", 4, 1, "25%"] in tab and ["South", 2, 1, "50%"] in tab
+    assert not any(row and row[0] == "(no region)" and row[1] > 1 for row in tab)
     out = tmp_path / "report.html"
     assert cli.main(["--config", config, "report", "--today", str(TODAY), "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")

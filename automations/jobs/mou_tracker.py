@@ -190,7 +190,7 @@ JOB = Job(
     # The tabs of the three spreadsheets the tracker reads (read-only).
     tabs=lambda settings: {
         committee.SHEET: (committee.MEMBERS, committee.MEETINGS, RECOMMENDATIONS_IF_ANY),
-        family.SHEET: (family.WEBINARS, family.FAMILIES, OPTIONAL_RESOURCES),
+        family.SHEET: (family.WEBINARS, family.FAMILIES, OPTIONAL_RESOURCES, family.SCHOOLS),
         pd.SHEET: (pd.STAFF,),
     },
     options=options,
