@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from automations.jobs.occasions import Occasion
-from automations.jobs.rows import message_key, write
+from automations.jobs.rows import day_words, message_key, write
 from automations.languages import Language
 from automations.plan import Action, JobInput, Message, StatusCell
 from automations.sheets.contract import RowRef
@@ -80,8 +80,8 @@ class Reminders:
             due = row.last_reminded + dt.timedelta(days=int(getattr(given.options, self.cooldown)))
             if given.today < due:
                 return (
-                    f"{owing}; reminded {row.last_reminded.isoformat()}, next reminder on or "
-                    f"after {due.isoformat()}{note}"
+                    f"{owing}; reminded {day_words(row.last_reminded)}, next reminder on or "
+                    f"after {day_words(due)}{note}"
                 )
         number = row.reminders_sent + 1
         # The count and the date of the previous reminder make the key: a rerun after a
@@ -96,8 +96,7 @@ class Reminders:
             context={**context, "reminder_number": number, "reminder_limit": limit},
             reply_to=reply_to,
         )
-        today = given.today.isoformat()
-        status = f"Reminder {number} of {limit} sent {today}: {owes}{note}"
+        status = f"Reminder {number} of {limit} sent {day_words(given.today)}: {owes}{note}"
         return Action(
             description=self.description.format(number=number, id=row.id),
             messages=[message],
