@@ -202,7 +202,7 @@ def test_a_new_job_module_is_listed_run_and_recorded_like_the_others(new_job, ca
     assert cli.main(args) == 0
     statuses = {r["Email"]: r["Status"] for r in records(demo.folder / "family.xlsx", "Contacts")}
     assert statuses == {
-        "ana@example.org": f"Reminder 1 of 2 sent {TODAY.isoformat()}: contacts not updated",
+        "ana@example.org": "Reminder 1 of 2 sent Nov 30, 2026: contacts not updated",
         "bo@example.org": "Contacts updated",
         "cy@example.org": "Opted out: never mailed",
     }
