@@ -4,10 +4,12 @@ immigration-status headers in other languages, the README's Staff columns."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 from email import policy
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -16,6 +18,7 @@ from automations import PROJECT_ROOT, cli
 from automations.cells import CellValueError, parse_recipient
 from automations.jobs.family import FAMILIES
 from automations.jobs.pd import STAFF
+from automations.jobs.rows import day_words
 from automations.sheets.contract import Names, build_table
 from tests.fixtures.workbooks import TODAY, make_table, read_tab, records
 
@@ -322,3 +325,11 @@ def test_no_upcoming_session_names_the_session_rows_set_aside(demo):
         last_run_log(pd)
     )
     assert 'Date "someday" is not a date' in last_run_log(pd)
+
+
+def test_statuses_name_a_date_in_words_and_a_time_by_its_own_zone():
+    assert day_words(dt.date(2026, 12, 1)) == "Dec 1, 2026"
+    late = dt.datetime(2026, 11, 30, 23, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    # The same instant is another day in another zone: words are never shared by instant.
+    assert day_words(late) == "Nov 30, 2026"
+    assert day_words(late.astimezone(dt.UTC)) == "Dec 1, 2026"

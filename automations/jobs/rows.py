@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -259,4 +260,13 @@ def language_codes(value: str, column: str, example: str) -> tuple[str, ...]:
 
 def day_words(day: dt.date) -> str:
     """A date as statuses name it, 'Dec 10, 2026': unlike 10/12/2026, it cannot be misread."""
+    if type(day) is dt.date:
+        return _date_words(day)
+    # A datetime is not cached: equal instants in two zones compare equal but are other days.
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_words(day: dt.date) -> str:
+    # 75,000 staff statuses name a few dates: each is worded once.
     return f"{day:%b} {day.day}, {day.year}"
