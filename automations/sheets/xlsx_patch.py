@@ -32,6 +32,7 @@ from automations.sheets.xlsx_read import (
     RowXml,
     attributes,
     cell_attributes,
+    cell_start,
     column_letters,
     column_number,
     rels_part,
@@ -111,7 +112,7 @@ def cell_xml(prefix: bytes, row: int, column: int, value: CellValue, style: byte
             prefix,
             prefix,
         )
-    if (kind is int or kind is float or isinstance(value, int | float)) and not (
+    if isinstance(value, int | float) and not (
         isinstance(value, float) and not math.isfinite(value)
     ):
         return b'<%sc r="%s"%s><%sv>%s</%sv></%sc>' % (
@@ -223,29 +224,6 @@ def _cell_span(body: bytes, start: int, prefix: bytes) -> tuple[int, int, int] |
     if closing < 0:
         return None
     return start, tag_end, closing + len(prefix) + 4
-
-
-def _find_cell(body: bytes, prefix: bytes, reference: bytes) -> tuple[int, int, int] | None:
-    """(start, end of the start tag, end) of the row's <c> whose r is `reference` (b"K12").
-
-    The attribute must sit in a cell's start tag (`<` cannot appear in text or attribute
-    values, so the nearest `<` before it opens the tag it is in), so a cell text that
-    happens to contain it is never taken for the cell.
-    """
-    marker = b' r="' + reference + b'"'
-    opening_tag = b"<" + prefix + b"c"
-    at = body.find(marker)
-    while at >= 0:
-        opening = body.rfind(b"<", 0, at)
-        if (
-            opening >= 0
-            and body.startswith(opening_tag, opening)
-            and body[opening + len(opening_tag)] in b" \t\r\n"
-            and body.find(b">", opening, at) < 0
-        ):
-            return _cell_span(body, opening, prefix)
-        at = body.find(marker, at + 1)
-    return None
 
 
 class _SheetPatcher:
@@ -454,7 +432,8 @@ class _SheetPatcher:
         appended: list[bytes] = []
         position = 0
         for column, value in items:
-            found = _find_cell(body, p, _letters(column) + suffix)
+            at = cell_start(body, p, _letters(column) + suffix)
+            found = _cell_span(body, at, p) if at is not None else None
             if found is None:
                 if value is None or value == "":
                     continue  # nothing there, nothing to write

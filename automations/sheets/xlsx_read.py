@@ -498,22 +498,34 @@ def inline_text(body: bytes | None, xml: SheetXml) -> str:
     return unescape_text(b"".join(xml.text_run.findall(body)).decode("utf-8"))
 
 
-def find_cell(body: bytes, xml: SheetXml, reference: bytes) -> re.Match[bytes] | None:
-    """The <c> element of a row whose r attribute is `reference` (e.g. b"K12"), if any.
+def cell_start(body: bytes, prefix: bytes, reference: bytes) -> int | None:
+    """Where the <c> element of a row whose r attribute is `reference` (e.g. b"K12")
+    begins, if the row has it.
 
-    Looks for the attribute text and checks it sits in a cell's start tag, so a cell
-    text that happens to contain it is never taken for the cell.
+    Looks for the attribute text and checks it sits in a cell's start tag (`<` cannot
+    appear in text or attribute values, so the nearest `<` before it opens the tag it is
+    in), so a cell text that happens to contain it is never taken for the cell.
     """
     marker = b' r="' + reference + b'"'
-    start = 0
-    while (at := body.find(marker, start)) >= 0:
+    opening_tag = b"<" + prefix + b"c"
+    at = body.find(marker)
+    while at >= 0:
         opening = body.rfind(b"<", 0, at)
-        match = xml.cell.match(body, opening) if opening >= 0 else None
-        # The marker must sit inside the start tag of the cell that begins at `opening`.
-        if match is not None and at < match.end() and b">" not in body[opening:at]:
-            return match
-        start = at + 1
+        if (
+            opening >= 0
+            and body.startswith(opening_tag, opening)
+            and body[opening + len(opening_tag)] in b" \t\r\n"
+            and body.find(b">", opening, at) < 0
+        ):
+            return opening
+        at = body.find(marker, at + 1)
     return None
+
+
+def find_cell(body: bytes, xml: SheetXml, reference: bytes) -> re.Match[bytes] | None:
+    """The <c> element of a row whose r attribute is `reference` (e.g. b"K12"), if any."""
+    start = cell_start(body, xml.prefix, reference)
+    return None if start is None else xml.cell.match(body, start)
 
 
 # -- reading a tab's values ----------------------------------------------------------------
