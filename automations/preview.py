@@ -158,6 +158,14 @@ def dry_run_lines(
     # Only the first MAX_LISTED lines are shown: the rest are counted, not worded (a big
     # tab's dry run has hundreds of thousands).
     unlisted = 0
+
+    def room() -> bool:
+        nonlocal unlisted
+        if len(lines) < MAX_LISTED:
+            return True
+        unlisted += 1
+        return False
+
     for action in plan.actions:
         todo = [m for m in action.messages if not history.was_sent(m.key)]
         if not todo:
@@ -168,29 +176,23 @@ def dry_run_lines(
             except TemplateProblem as err:
                 problems.append(str(err))
         planned += len(todo)
-        if len(lines) >= MAX_LISTED:
-            unlisted += 1
-            continue
-        who = describe_recipients(r for m in todo for r in m.recipients)
-        lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
+        if room():
+            who = describe_recipients(r for m in todo for r in m.recipients)
+            lines.append(f"  send  {action.description}: {len(todo)} message(s) to {who}")
     current = current_values(tables) if tables is not None else None
     unchanged = 0
     writes = last_by_cell(plan.writes + [w for a in plan.actions for w in a.on_success])
     for cell, write in writes.items():
         if current is not None and current.unchanged(write, cell):
             unchanged += 1
-        elif len(lines) >= MAX_LISTED:
-            unlisted += 1
-        else:
+        elif room():
             where = write.row.key or "new row"
             lines.append(
                 f"  write {write.row.tab} [{mask_email(where) if '@' in where else where}] "
                 f"{write.column} = {shown(write.value)[:80]!r}"
             )
     for content in plan.tabs:
-        if len(lines) >= MAX_LISTED:
-            unlisted += 1
-        else:
+        if room():
             lines.append(f"  write tab {content.tab}: replaced by {len(content.rows)} rows")
     if unlisted:
         lines.append(f"  … and {unlisted} more")
