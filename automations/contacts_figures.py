@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automations.cells import CellValue, CellValueError, parse_email
+from automations.jobs.family import school_and_region
 from automations.jobs.family_outreach import UPDATED, read_updated, school_year
 from automations.sheets.contract import Row, Table
 
@@ -25,8 +26,7 @@ def place_of(row: Row, schools: Mapping[str, str] | None = None) -> tuple[str, s
     """A family's (school, region): the row's Region, else its School's region on the
     Schools tab (`schools`: region by casefolded school), as the resources job reads it;
     blank ones named as such."""
-    school = " ".join(row.text("School").split())
-    region = row.text("Region") or (schools or {}).get(school.casefold(), "")
+    school, region = school_and_region(row, schools or {})
     return school or NO_SCHOOL, region or NO_REGION
 
 

@@ -116,18 +116,24 @@ def read_schools(given: JobInput[Any]) -> dict[str, str]:
     return found
 
 
+def school_and_region(row: Row, schools: Mapping[str, str]) -> tuple[str, str]:
+    """A family row's School (spacing tidied) and Region as typed, else its School's region
+    on the Schools tab (`schools`, as `read_schools` gives it); '' for either not known."""
+    school = " ".join(row.text("School").split())
+    region = row.text("Region") or (schools.get(school.casefold(), "") if school else "")
+    return school, region
+
+
 def family_regions(given: JobInput[Any], directory: Directory) -> Fields:
     """Reads a family row's `region` (its Region, else its School's on the Schools tab) and
     `school`; a region that is not configured, or a school not on the tab, is a note."""
     schools = read_schools(given)
 
     def fields(row: Row) -> tuple[dict[str, str], list[str]]:
-        school = " ".join(row.text("School").split())
-        raw, notes = row.text("Region"), []
+        school, raw = school_and_region(row, schools)
+        notes = []
         if not raw and school:
-            raw = schools.get(school.casefold(), "")
-            if not raw:
-                notes.append(f'School "{school}" is not on the Schools tab, so no region')
+            notes.append(f'School "{school}" is not on the Schools tab, so no region')
         region = directory.region(raw) if raw else ""
         if region is None:
             region = ""
