@@ -127,9 +127,12 @@ def plan(given: JobInput[PdOptions]) -> Plan:
         if not person.owed:
             plan.writes.append(write(SHEET, person.ref, "Status", "All four topics completed"))
             continue
+        owing_topics = owed_topics.get(person.owed)
+        if owing_topics is None:
+            owing_topics = owed_topics[person.owed] = [topics[t.code] for t in person.owed]
         context = {
             "name": person.name,
-            "topics": owed_topics.setdefault(person.owed, [topics[t.code] for t in person.owed]),
+            "topics": owing_topics,
             "contact": opts.pd_contact,
             "registered": sorted(registrations.get(person.email.casefold(), [])),
         }
